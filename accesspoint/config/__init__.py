@@ -1,0 +1,41 @@
+"""Configuration: one TOML file, every key overridable as ``EHFGATE_<SECTION>_<KEY>``.
+
+The names and defaults are part of the public contract (docs: README, "Configuration").
+"""
+
+from accesspoint.config.loader import ConfigError, load_config
+from accesspoint.config.model import (
+    APConfig,
+    ArtifactsConfig,
+    Config,
+    DistributionConfig,
+    PeppolConfig,
+    RoutingConfig,
+    SecretsConfig,
+    ServerConfig,
+    SmtpConfig,
+    StaticRoute,
+    StoreConfig,
+    TrustConfig,
+    ValidationConfig,
+    WebhooksConfig,
+)
+
+__all__ = [
+    "APConfig",
+    "ArtifactsConfig",
+    "Config",
+    "ConfigError",
+    "DistributionConfig",
+    "PeppolConfig",
+    "RoutingConfig",
+    "SecretsConfig",
+    "ServerConfig",
+    "SmtpConfig",
+    "StaticRoute",
+    "StoreConfig",
+    "TrustConfig",
+    "ValidationConfig",
+    "WebhooksConfig",
+    "load_config",
+]
