@@ -150,7 +150,9 @@ def load_config(path: Path | str | None = None, *, environ: Mapping[str, str] | 
         values: dict[str, Any] = {}
         for key, raw in file_values.get(section, {}).items():
             if key not in known:
-                raise ConfigError(f"unknown key {section}.{key} in {source} (known: {', '.join(sorted(known))})")
+                raise ConfigError(
+                    f"unknown key {section}.{key} in {source} (known: {', '.join(sorted(known))})"
+                )
             values[key] = _convert(raw, hints[key], f"{section}.{key}", source)
         for key, raw in overrides.get(section, {}).items():
             env_name = f"{ENV_PREFIX}{section.upper()}_{key.upper()}"

@@ -15,15 +15,15 @@ XML_TYPES = frozenset({"application/xml", "text/xml"})
 
 
 def is_xml_content_type(content_type: str) -> bool:
-    return content_type in XML_TYPES or (content_type.startswith("application/") and content_type.endswith("+xml"))
+    return content_type in XML_TYPES or (
+        content_type.startswith("application/") and content_type.endswith("+xml")
+    )
 
 
 async def validate(request: web.Request) -> web.Response:
     if not is_xml_content_type(request.content_type):
-        return problem(
-            415, "Unsupported Media Type", f"send the document as application/xml, not {request.content_type!r}",
-            code="unsupported-media-type",
-        )  # fmt: skip
+        detail = f"send the document as application/xml, not {request.content_type!r}"
+        return problem(415, "Unsupported Media Type", detail, code="unsupported-media-type")
     body = await request.read()
     started = time.perf_counter()
     try:

@@ -25,6 +25,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
     configure_logging()
     host = args.host or config.server.host
     port = args.port if args.port is not None else config.server.port
-    logging.getLogger("ehfgate.server").info("listening on http://%s:%s (config: %s)", host, port, config.source)
+    logging.getLogger("ehfgate.server").info(
+        "listening on http://%s:%s (config: %s)", host, port, config.source
+    )
     web.run_app(create_app(config), host=host, port=port, print=None, access_log=None)
     return 0

@@ -18,7 +18,9 @@ async def readyz(request: web.Request) -> web.Response:
     service = request.app[VALIDATION]
     checks = {"validation": "ok" if service.ready else service.problem}
     ready = all(value == "ok" for value in checks.values())
-    return web.json_response({"status": "ready" if ready else "not ready", "checks": checks}, status=200 if ready else 503)
+    return web.json_response(
+        {"status": "ready" if ready else "not ready", "checks": checks}, status=200 if ready else 503
+    )
 
 
 async def metrics(request: web.Request) -> web.Response:

@@ -13,7 +13,9 @@ PROBLEM_TYPE = "application/problem+json"
 log = logging.getLogger("ehfgate.server")
 
 
-def problem(status: int, title: str, detail: str | None = None, *, code: str | None = None, **extra: Any) -> web.Response:
+def problem(
+    status: int, title: str, detail: str | None = None, *, code: str | None = None, **extra: Any
+) -> web.Response:
     """A problem+json response; ``code`` is a stable machine-readable name for the error."""
     body: dict[str, Any] = {"type": f"urn:ehfgate:problem:{code or status}", "title": title, "status": status}
     if detail:
@@ -37,7 +39,12 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
             raise
         title = exc.reason
         code = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}.get(exc.status)
-        return problem(exc.status, title, exc.text if exc.text and exc.text != f"{exc.status}: {title}" else None, code=code)
+        return problem(
+            exc.status,
+            title,
+            exc.text if exc.text and exc.text != f"{exc.status}: {title}" else None,
+            code=code,
+        )
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return problem(500, "Internal Server Error", "the error was logged", code="internal")

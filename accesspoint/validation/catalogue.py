@@ -106,13 +106,18 @@ def parse_catalogue(release: str, section: Mapping[str, Any]) -> Catalogue:
             excluded_rules=frozenset(_names(spec.get("excluded_rules", []), f"{where}.excluded_rules")),
         )
         profiles.append(profile)
-    fallback = {root: _names(names, f"validation.fallback.{root}") for root, names in section.get("fallback", {}).items()}
+    fallback = {
+        root: _names(names, f"validation.fallback.{root}")
+        for root, names in section.get("fallback", {}).items()
+    }
     for owner, names in [(p.name, p.rulesets) for p in profiles] + list(fallback.items()):
         unknown = [n for n in names if n not in rulesets]
         if unknown:
             raise CatalogueError(f"{owner} names unknown rule sets: {', '.join(unknown)}")
     withdrawn = tuple(
-        Withdrawn(_str(w, "customization_prefix", "validation.withdrawn"), _str(w, "title", "validation.withdrawn"))
+        Withdrawn(
+            _str(w, "customization_prefix", "validation.withdrawn"), _str(w, "title", "validation.withdrawn")
+        )
         for w in section.get("withdrawn", [])
     )
     return Catalogue(release, dict(schemas), rulesets, tuple(profiles), fallback, withdrawn)

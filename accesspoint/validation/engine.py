@@ -34,7 +34,9 @@ SBDH_NS = "http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader
 class Validator:
     """Validates documents against the installed official artifacts. One instance per process."""
 
-    def __init__(self, artifacts_root: Path, catalogue: Catalogue, *, limits: XMLLimits = DEFAULT_LIMITS) -> None:
+    def __init__(
+        self, artifacts_root: Path, catalogue: Catalogue, *, limits: XMLLimits = DEFAULT_LIMITS
+    ) -> None:
         self.root = artifacts_root
         self.catalogue = catalogue
         self.limits = limits
@@ -77,8 +79,8 @@ class Validator:
                 Finding(
                     RULE_UNKNOWN_ROOT,
                     "fatal",
-                    f"unsupported document: root element {{{identity.namespace}}}{identity.local_name} is not one "
-                    f"of the UBL documents this release validates ({', '.join(self._ubl_roots())})",
+                    f"unsupported document: root element {{{identity.namespace}}}{identity.local_name} is "
+                    f"not one of the UBL documents this release validates ({', '.join(self._ubl_roots())})",
                     location="/*",
                 )
             )
@@ -109,10 +111,20 @@ class Validator:
         if profile is not None and profile.excluded_rules:
             suppressed = tuple(f for f in findings if f.rule in profile.excluded_rules)
             findings = [f for f in findings if f.rule not in profile.excluded_rules]
+        xsd_valid = not xsd_findings
+        runs_done = tuple(runs)
         return self._report(
-            identity, profile, envelope_info, schema_file, not xsd_findings, tuple(runs), findings, suppressed,
-            name, started,
-        )  # fmt: skip
+            identity,
+            profile,
+            envelope_info,
+            schema_file,
+            xsd_valid,
+            runs_done,
+            findings,
+            suppressed,
+            name,
+            started,
+        )
 
     def _ubl_roots(self) -> list[str]:
         return [r for r in self.catalogue.schemas if r != "StandardBusinessDocument"]
@@ -123,19 +135,29 @@ class Validator:
         if profile is not None:
             return profile, profile.rulesets
         fallback = self.catalogue.fallback.get(identity.local_name, ())
-        applied = f"; the {', '.join(fallback)} rules for {identity.local_name} were applied" if fallback else ""
+        applied = (
+            f"; the {', '.join(fallback)} rules for {identity.local_name} were applied" if fallback else ""
+        )
         withdrawn = self.catalogue.withdrawn_for(identity.customization_id)
         if withdrawn is not None:
-            message = f"unsupported document type: {withdrawn.title} (CustomizationID {identity.customization_id})"
-            findings.append(Finding(RULE_WITHDRAWN, "fatal", message + applied, location=_CUSTOMIZATION_XPATH))
+            message = (
+                f"unsupported document type: {withdrawn.title} (CustomizationID {identity.customization_id})"
+            )
+            findings.append(
+                Finding(RULE_WITHDRAWN, "fatal", message + applied, location=_CUSTOMIZATION_XPATH)
+            )
         else:
-            known = sorted({p.customization for p in self.catalogue.profiles if identity.local_name in p.roots})
+            known = sorted(
+                {p.customization for p in self.catalogue.profiles if identity.local_name in p.roots}
+            )
             claimed = repr(identity.customization_id) if identity.customization_id else "missing"
             message = (
                 f"CustomizationID {claimed} names no specification this release supports for "
                 f"{identity.local_name} (supported: {', '.join(known) or 'none'})"
             )
-            findings.append(Finding(RULE_UNKNOWN_CUSTOMIZATION, "fatal", message + applied, location=_CUSTOMIZATION_XPATH))
+            findings.append(
+                Finding(RULE_UNKNOWN_CUSTOMIZATION, "fatal", message + applied, location=_CUSTOMIZATION_XPATH)
+            )
         return None, fallback
 
     def _report(

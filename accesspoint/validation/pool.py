@@ -8,10 +8,12 @@ file names and JSON-ready reports cross process boundaries.
 from __future__ import annotations
 
 import multiprocessing
+import sys
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from accesspoint.validation.catalogue import Catalogue
@@ -31,19 +33,13 @@ class Outcome:
 
 def validate_path(validator: Validator, path: str) -> Outcome:
     try:
-        data = Path(path).read_bytes() if path != "-" else _stdin()
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     except OSError as exc:
         return Outcome(path, error=f"cannot read: {exc.strerror or exc}", error_code="unreadable")
     try:
         return Outcome(path, report=validator.validate(data, name=path).to_dict())
     except XMLError as exc:
         return Outcome(path, error=str(exc), error_code=exc.code)
-
-
-def _stdin() -> bytes:
-    import sys
-
-    return sys.stdin.buffer.read()
 
 
 _worker: Validator | None = None
@@ -55,22 +51,46 @@ def _init_worker(root: Path, catalogue: Catalogue, limits: XMLLimits) -> None:
 
 
 def _work(path: str) -> Outcome:
-    assert _worker is not None
+    assert _worker is not None, "worker not initialised"
     return validate_path(_worker, path)
 
 
-def validate_paths(
-    paths: Sequence[str], root: Path, catalogue: Catalogue, *, jobs: int = 1, limits: XMLLimits | None = None
-) -> Iterator[Outcome]:
-    """Outcomes in input order; ``jobs`` worker processes (1 = in this process)."""
-    limits = limits or XMLLimits()
-    if jobs <= 1 or len(paths) <= 1:
-        validator = Validator(root, catalogue, limits=limits)
-        for path in paths:
-            yield validate_path(validator, path)
-        return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(root, catalogue, limits)
-    ) as pool:
-        yield from pool.map(_work, paths, chunksize=max(1, min(16, len(paths) // (jobs * 4))))
+class ValidationPool:
+    """``jobs`` validators: in this process when 1, else in as many worker processes."""
+
+    def __init__(
+        self, root: Path, catalogue: Catalogue, *, jobs: int = 1, limits: XMLLimits | None = None
+    ) -> None:
+        self.jobs = jobs
+        limits = limits or XMLLimits()
+        self._local: Validator | None = None
+        self._pool: Executor | None = None
+        if jobs <= 1:
+            self._local = Validator(root, catalogue, limits=limits)
+        else:
+            self._pool = ProcessPoolExecutor(
+                max_workers=jobs,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(root, catalogue, limits),
+            )
+
+    def map(self, paths: Sequence[str]) -> Iterator[Outcome]:
+        """Outcomes in input order."""
+        if self._local is not None:
+            return (validate_path(self._local, path) for path in paths)
+        assert self._pool is not None
+        chunk = max(1, min(8, len(paths) // (self.jobs * 8)))
+        return self._pool.map(_work, paths, chunksize=chunk)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+
+    def __enter__(self) -> ValidationPool:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

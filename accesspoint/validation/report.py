@@ -50,7 +50,12 @@ class RulesetRun:
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "title": self.title, "status": "error" if self.error else "ok", "error": self.error}
+        return {
+            "name": self.name,
+            "title": self.title,
+            "status": "error" if self.error else "ok",
+            "error": self.error,
+        }
 
 
 @dataclass(frozen=True, slots=True)

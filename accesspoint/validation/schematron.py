@@ -83,7 +83,7 @@ def parse_svrl(svrl: str, ruleset: str) -> list[Finding]:
     findings = []
     for element in root.iterchildren(*_FINDING_TAGS):
         text = element.find(f"{SVRL}text")
-        message = " ".join("".join(text.itertext()).split()) if text is not None else ""
+        message = " ".join("".join(str(t) for t in text.itertext()).split()) if text is not None else ""
         flag = element.get("flag") or "fatal"
         findings.append(
             Finding(

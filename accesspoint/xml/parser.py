@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 from lxml import etree
 
@@ -101,7 +102,8 @@ def parse_xml(data: bytes, *, limits: XMLLimits = DEFAULT_LIMITS) -> etree._Elem
             raise XMLDTDForbidden(message, line=exc.lineno) from None
         raise XMLSyntaxError(message, line=exc.lineno) from None
     tree = root.getroottree()
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+    docinfo: Any = tree.docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
         raise XMLDTDForbidden("a DOCTYPE declaration is not allowed (DTDs and entities are refused)")
     _check_depth(root, limits.max_depth)
     return tree

@@ -78,15 +78,21 @@ def test_unknown_root_element_is_a_finding(validator: Validator) -> None:
     assert report.rulesets == ()
 
 
-def test_unknown_customization_id_is_a_finding_and_rules_still_run(validator: Validator, invoice: bytes) -> None:
+def test_unknown_customization_id_is_a_finding_and_rules_still_run(
+    validator: Validator, invoice: bytes
+) -> None:
     changed = invoice.replace(
-        b"urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0", b"urn:example:made-up:1.0", 1
+        b"urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0",
+        b"urn:example:made-up:1.0",
+        1,
     )
     assert changed != invoice
     report = validator.validate(changed)
     rules = [f.rule for f in report.findings]
     assert "EHFGATE-DOC-CUSTOMIZATION" in rules
-    assert "urn:example:made-up:1.0" in next(f.message for f in report.findings if f.rule == "EHFGATE-DOC-CUSTOMIZATION")
+    assert "urn:example:made-up:1.0" in next(
+        f.message for f in report.findings if f.rule == "EHFGATE-DOC-CUSTOMIZATION"
+    )
     assert "PEPPOL-EN16931-R004" in rules  # the official rule says the same
     assert not report.valid
 

@@ -38,7 +38,9 @@ def disagreements(report: Report, expected: dict[str, Any]) -> list[str]:
             ours = Counter(f.rule for f in official if f.ruleset == ruleset and f.flag == flag)
             theirs = Counter(f["rule"] for f in findings if f["flag"] == flag)
             if ours != theirs:
-                problems.append(f"{ruleset}/{flag}: missing {dict(theirs - ours)}, extra {dict(ours - theirs)}")
+                problems.append(
+                    f"{ruleset}/{flag}: missing {dict(theirs - ours)}, extra {dict(ours - theirs)}"
+                )
     return problems
 
 
@@ -115,7 +117,9 @@ def test_forward_billing_profile_excludes_its_three_rules(validator: Validator, 
     ("kind", "rule"),
     [("legacy-ehf2", "EHFGATE-DOC-WITHDRAWN"), ("unknown-document", "EHFGATE-DOC-CUSTOMIZATION")],
 )
-def test_unsupported_documents_are_identified(validator: Validator, corpus: Path, kind: str, rule: str) -> None:
+def test_unsupported_documents_are_identified(
+    validator: Validator, corpus: Path, kind: str, rule: str
+) -> None:
     supplement = corpus / "supplement"
     cases, _ = _load(supplement)
     case = next(c for c in cases if c["kind"] == kind)

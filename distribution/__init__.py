@@ -1,0 +1,1 @@
+"""ehfgate distribution: the priority chain of delivery methods around the access point core."""

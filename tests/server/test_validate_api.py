@@ -1,0 +1,101 @@
+"""HTTP: POST /api/v1/validate, health, readiness and metrics on a real aiohttp server."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from accesspoint.config import Config, load_config
+from accesspoint.server import create_app
+
+Client = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
+
+
+@pytest.fixture
+def config() -> Config:
+    base = load_config()
+    return dataclasses.replace(base, server=dataclasses.replace(base.server, max_body_bytes=2 * 1024 * 1024))
+
+
+@pytest.fixture
+def invoice(corpus: Path) -> bytes:
+    return (corpus / "perf" / "invoice-501-lines.xml").read_bytes()
+
+
+async def test_valid_invoice_report(aiohttp_client: Client, config: Config, invoice: bytes) -> None:
+    client = await aiohttp_client(create_app(config))
+    response = await client.post(
+        "/api/v1/validate", data=invoice, headers={"Content-Type": "application/xml"}
+    )
+    assert response.status == 200
+    report = await response.json()
+    assert report["valid"] is True
+    assert report["document"]["profile"] == "peppol-bis-billing-3"
+    assert [r["name"] for r in report["rulesets"]] == ["en16931", "peppol"]
+    assert report["xsd"] == {"schema": "UBL-Invoice-2.1.xsd", "valid": True}
+
+
+async def test_invalid_invoice_lists_findings(aiohttp_client: Client, config: Config, invoice: bytes) -> None:
+    broken = invoice.replace(b"<cbc:IssueDate>", b"<cbc:IssueDate>not-a-date", 1)
+    client = await aiohttp_client(create_app(config))
+    response = await client.post("/api/v1/validate", data=broken, headers={"Content-Type": "text/xml"})
+    assert response.status == 200
+    report = await response.json()
+    assert report["valid"] is False
+    assert report["counts"]["fatal"] >= 1
+    assert {"rule", "flag", "location", "message", "ruleset"} <= set(report["findings"][0])
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "code"),
+    [
+        (b"not xml", "application/xml", 400, "xml-not-well-formed"),
+        (b"<!DOCTYPE a [<!ENTITY x 'y'>]><a>&x;</a>", "application/xml", 400, "xml-dtd-forbidden"),
+        (b"<a/>", "application/json", 415, "unsupported-media-type"),
+        (b"<a>" + b"x" * (3 * 1024 * 1024) + b"</a>", "application/xml", 413, "too-large"),
+    ],
+)
+async def test_bad_requests_are_problem_json(
+    aiohttp_client: Client, config: Config, body: bytes, content_type: str, status: int, code: str
+) -> None:
+    client = await aiohttp_client(create_app(config))
+    response = await client.post("/api/v1/validate", data=body, headers={"Content-Type": content_type})
+    assert response.status == status
+    assert response.content_type == "application/problem+json"
+    problem = await response.json()
+    assert problem["status"] == status and problem["code"] == code
+
+
+async def test_health_ready_metrics(aiohttp_client: Client, config: Config, invoice: bytes) -> None:
+    client = await aiohttp_client(create_app(config))
+    assert (await client.get("/healthz")).status == 200
+    ready = await client.get("/readyz")
+    assert ready.status == 200, await ready.text()
+    await client.post("/api/v1/validate", data=invoice, headers={"Content-Type": "application/xml"})
+    metrics = await (await client.get("/metrics")).text()
+    assert 'ehfgate_validations_total{verdict="valid"} 1.0' in metrics
+    assert "ehfgate_validation_seconds_bucket" in metrics
+    missing = await client.get("/no/such/route")
+    assert missing.status == 404 and missing.content_type == "application/problem+json"
+
+
+async def test_not_ready_without_artifacts(aiohttp_client: Client, config: Config, tmp_path: Path) -> None:
+    empty = dataclasses.replace(
+        config, artifacts=dataclasses.replace(config.artifacts, dir=tmp_path, mirror=None)
+    )
+    client = await aiohttp_client(create_app(empty))
+    assert (await client.get("/healthz")).status == 200
+    ready = await client.get("/readyz")
+    assert ready.status == 503
+    assert "ehfgate artifacts fetch" in (await ready.json())["checks"]["validation"]
+    response = await client.post(
+        "/api/v1/validate", data=b"<a/>", headers={"Content-Type": "application/xml"}
+    )
+    assert response.status == 503
+    assert "ehfgate artifacts fetch" in (await response.json())["detail"]
