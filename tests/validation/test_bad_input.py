@@ -116,3 +116,31 @@ def test_ruleset_dynamic_error_is_a_fatal_finding(validator: Validator, corpus: 
     assert [run.name for run in errored] == list(oracle[name]["errors"])
     assert any(f.rule == "EHFGATE-RULESET-ERROR" and f.flag == "fatal" for f in report.findings)
     assert not report.valid
+
+
+def test_sbdh_wrapped_invoice_is_valid_and_checked_against_its_payload(
+    validator: Validator, invoice: bytes
+) -> None:
+    from accesspoint.sbdh import envelope_for_ubl
+
+    wrapped = envelope_for_ubl(invoice)
+    report = validator.validate(wrapped)
+    assert report.valid, report.to_dict()["findings"]
+    envelope = report.document.envelope
+    assert envelope is not None and envelope["valid"] is True
+    assert envelope["document_type"].endswith("::Invoice##" + report.document.customization_id + "::2.1")
+
+
+def test_sbdh_whose_documentid_does_not_match_its_payload(validator: Validator, invoice: bytes) -> None:
+    from accesspoint.sbdh import envelope_for_ubl
+
+    wrapped = envelope_for_ubl(invoice)
+    forged = wrapped.replace(b"Invoice-2::Invoice##", b"CreditNote-2::CreditNote##", 1)
+    assert forged != wrapped
+    report = validator.validate(forged)
+    assert not report.valid
+    sbdh_rules = {f.rule for f in report.findings if f.ruleset == "sbdh" and f.flag == "fatal"}
+    assert "SBDH-AGREE-DOCUMENTID" in sbdh_rules
+    # the payload itself is still validated and is fine
+    assert report.xsd_valid is True
+    assert not [f for f in report.findings if f.ruleset in ("en16931", "peppol") and f.flag == "fatal"]
