@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+
+from accesspoint.store.engine import Store
+from accesspoint.store.migrate import upgrade
+from tests.storage import fresh_store_url, postgres_reason
+
+__all__ = ["postgres_reason"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,3 +34,23 @@ def shared() -> Path:
 @pytest.fixture(scope="session")
 def corpus(shared: Path) -> Path:
     return shared / "corpus"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def store_url(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_reason: str | None
+) -> AsyncIterator[str]:
+    """An empty database URL, once per engine."""
+    async for url in fresh_store_url(request.param, tmp_path, postgres_reason):
+        yield url
+
+
+@pytest.fixture
+async def store(store_url: str) -> AsyncIterator[Store]:
+    """A migrated store on each engine."""
+    opened = Store(store_url)
+    await upgrade(opened)
+    try:
+        yield opened
+    finally:
+        await opened.close()
