@@ -24,7 +24,6 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from accesspoint.artifacts import load_manifest  # noqa: E402
-
 from accesspoint.config import load_config  # noqa: E402
 from accesspoint.validation.catalogue import Catalogue, parse_catalogue  # noqa: E402
 from accesspoint.validation.engine import Validator  # noqa: E402

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from accesspoint.artifacts import ArtifactsNotInstalled, installed_root, load_manifest
-
 from accesspoint.config import Config
 from accesspoint.validation.catalogue import Catalogue, parse_catalogue
 
