@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from accesspoint.config import Config
-from accesspoint.server import api_validate, health
-from accesspoint.server.keys import CONFIG, METRICS, VALIDATION
+from accesspoint.identity import load_identity
+from accesspoint.pipeline.inbound import InboundSettings
+from accesspoint.server import api_validate, as4_endpoint, health
+from accesspoint.server.keys import CONFIG, IDENTITY, INBOUND_SETTINGS, METRICS, STORE, VALIDATION
 from accesspoint.server.metrics import Metrics
 from accesspoint.server.problems import Handler, problem_middleware
 from accesspoint.server.validation_service import ValidationService
+from accesspoint.store.engine import Store
+from accesspoint.store.migrate import upgrade
 
 
 @web.middleware
@@ -32,6 +35,16 @@ async def _validation_ctx(app: web.Application) -> AsyncIterator[None]:
     await service.close()
 
 
+async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    store = Store(config.store_url)
+    if config.store.migrate_on_start:
+        await upgrade(store)
+    app[STORE] = store
+    yield
+    await store.close()
+
+
 def create_app(config: Config) -> web.Application:
     app = web.Application(
         client_max_size=config.server.max_body_bytes,
@@ -39,10 +52,13 @@ def create_app(config: Config) -> web.Application:
     )
     app[CONFIG] = config
     app[METRICS] = Metrics()
+    app[IDENTITY] = load_identity(config)
+    app[INBOUND_SETTINGS] = InboundSettings()
+    app.cleanup_ctx.append(_store_ctx)
     app.cleanup_ctx.append(_validation_ctx)
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/readyz", health.readyz)
     app.router.add_get("/metrics", health.metrics)
     app.router.add_post("/api/v1/validate", api_validate.validate)
-    app["started"] = time.time()
+    app.router.add_post("/as4", as4_endpoint.as4)
     return app

@@ -5,9 +5,15 @@ from __future__ import annotations
 from aiohttp import web
 
 from accesspoint.config import Config
+from accesspoint.identity import APIdentity
+from accesspoint.pipeline.inbound import InboundSettings
 from accesspoint.server.metrics import Metrics
 from accesspoint.server.validation_service import ValidationService
+from accesspoint.store.engine import Store
 
 CONFIG = web.AppKey("config", Config)
 METRICS = web.AppKey("metrics", Metrics)
 VALIDATION = web.AppKey("validation", ValidationService)
+IDENTITY = web.AppKey("identity", APIdentity)
+STORE = web.AppKey("store", Store)
+INBOUND_SETTINGS = web.AppKey("inbound_settings", InboundSettings)

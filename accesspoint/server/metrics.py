@@ -22,6 +22,12 @@ class Metrics:
         self.http_requests = Counter(
             "ehfgate_http_requests", "HTTP requests answered", ["route", "status"], registry=self.registry
         )
+        self.as4_messages = Counter(
+            "ehfgate_as4_messages",
+            "AS4 messages by direction and outcome",
+            ["direction", "outcome"],
+            registry=self.registry,
+        )
         self.validations = Counter(
             "ehfgate_validations", "Documents validated, by verdict", ["verdict"], registry=self.registry
         )

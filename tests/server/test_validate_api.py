@@ -18,9 +18,11 @@ Client = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
 
 
 @pytest.fixture
-def config() -> Config:
+def config(tmp_path: Path) -> Config:
     base = load_config()
-    return dataclasses.replace(base, server=dataclasses.replace(base.server, max_body_bytes=2 * 1024 * 1024))
+    server = dataclasses.replace(base.server, max_body_bytes=2 * 1024 * 1024, data_dir=tmp_path / "var")
+    store = dataclasses.replace(base.store, url=f"sqlite:///{tmp_path / 'var' / 'ehfgate.db'}")
+    return dataclasses.replace(base, server=server, store=store)
 
 
 @pytest.fixture
