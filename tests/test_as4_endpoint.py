@@ -100,7 +100,7 @@ def post(server: Server, sent: OutboundMessage) -> tuple[str, bytes]:
         server.url + "/as4",
         data=sent.body,
         headers=dict(sent.headers),
-        method="POST",  # noqa: S310
+        method="POST",
     )
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
         return response.headers["Content-Type"], response.read()
