@@ -13,8 +13,10 @@ changed, rule templates are only emptied or removed:
 - across all patterns, the rule templates' bodies are taken away step by step:
   ``traversal`` (every rule template removed: the bare ``@*|*`` walk of each pattern's mode),
   ``match patterns`` (templates kept, bodies emptied: the cost of testing the ``match`` patterns),
-  ``svrl:fired-rule`` (bodies hold only ``<svrl:fired-rule>``), ``asserts`` (the full bodies),
-  and, within the asserts, those whose test holds a key-less ``//`` path.
+  ``svrl:fired-rule`` (bodies hold only ``<svrl:fired-rule>``), ``asserts`` (the full bodies);
+  within the asserts, those whose test holds a key-less ``//`` path, and those that look a code up in
+  a code list written as one long string literal; within the match patterns, the wildcard ones
+  (``//*[...]``, which Saxon has to test against every element).
 - ``default-mode walks``: the ``<xsl:apply-templates/>`` the Schematron skeleton puts in every
   ``<svrl:active-pattern>`` (a full walk of the document in the default mode that outputs nothing).
 - ``rule``: one pattern alone with every rule body emptied except that rule's; minus the same pattern
@@ -23,7 +25,11 @@ changed, rule templates are only emptied or removed:
   ``parse_xml``.
 
 The document is the 1000-line EHF invoice of the perf corpus cut to 100/250/501 lines (it need not stay
-valid for timing). The scaling section times both perf invoices, also extended by repeating their lines.
+valid for timing). Then: an importing stylesheet that cuts the default-mode walks (official rules
+untouched; the SVRL is compared); an invalid document with one failure per line (the failures'
+``location`` paths are the one superlinear cost found); the scaling of both perf invoices, also extended
+by repeating their lines (cost per line and per node); and the latency of one document with the two rule
+sets run one after the other, in two threads, or in two processes.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -227,12 +234,13 @@ def active_id(active: Element | None) -> str:
 
 def _test_of(element: Element) -> str:
     when = element.find(f"{{{XSL}}}when")
-    return (when if when is not None else element).get("test", "")
+    return str((when if when is not None else element).get("test", ""))
 
 
 def assert_counts(template: Element) -> tuple[int, int, int]:
     tests = [_test_of(c) for c in template if c.tag in (f"{{{XSL}}}choose", f"{{{XSL}}}if")]
-    return len(tests), *(sum(map(ASSERT_KINDS[kind], tests)) for kind in ("slash", "codelist"))
+    slash, codelist = (sum(map(ASSERT_KINDS[kind], tests)) for kind in ("slash", "codelist"))
+    return len(tests), slash, codelist
 
 
 def strip_rule(template: Element, body: str, drop_asserts: str | None, drop_wildcard: bool) -> None:
@@ -280,28 +288,32 @@ class Bench:
     def load(self, text: str) -> Any:
         return self.processor.parse_xml(xml_text=text)
 
+    def samples(self, call: Callable[[], object], runs: int) -> list[float]:
+        """Milliseconds of ``runs`` calls after one untimed call."""
+        call()
+        out = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            call()
+            out.append((time.perf_counter() - started) * 1000)
+        return out
+
     def time(self, call: Callable[[], object], runs: int | None = None) -> float:
         """Milliseconds of ``call``: the fastest (or median, ``--stat median``) of ``runs`` after one untimed.
 
         The native-image JVM inside saxonche pauses for GC now and then (a run at 100 lines takes 35 ms,
         or 60-190 ms when a collection lands in it), so the median of a few runs is noisy; the minimum
-        is the stable estimate of the work itself.
+        is the stable estimate of the work itself. Differences below ~5 ms are within the noise.
         """
-        call()
-        samples = []
-        for _ in range(runs or self.runs):
-            started = time.perf_counter()
-            call()
-            samples.append(time.perf_counter() - started)
-        return (statistics.median(samples) if self.stat == "median" else min(samples)) * 1000
+        samples = self.samples(call, runs or self.runs)
+        return statistics.median(samples) if self.stat == "median" else min(samples)
 
     def measure(
         self, sheet: Sheet, spec: Spec, nodes: dict[int, Any], runs: int | None = None
     ) -> list[float]:
         executable = self.compile(sheet.build(spec))
         return [
-            self.time(lambda node=node: executable.transform_to_value(xdm_node=node), runs)
-            for node in nodes.values()
+            self.time(partial(executable.transform_to_value, xdm_node=node), runs) for node in nodes.values()
         ]
 
 
@@ -418,9 +430,7 @@ def analyse(
         rows.append(Row(label, ms))
 
     full = bench.compile(sheet.build(Spec()))
-    to_string = [
-        bench.time(lambda node=node: full.transform_to_string(xdm_node=node)) for node in nodes.values()
-    ]
+    to_string = [bench.time(partial(full.transform_to_string, xdm_node=node)) for node in nodes.values()]
     rows.append(
         Row("SVRL serialisation (transform_to_string - transform_to_value)", minus(to_string, total), 0)
     )
@@ -460,11 +470,10 @@ def scaling(bench: Bench, corpus: Path, sheets: dict[str, Sheet], sizes: list[in
         for lines in sizes:
             text = resize(corpus / "perf" / name, lines)
             nodes = node_count(text)
-            load = bench.time(lambda text=text: bench.load(text), 3)
+            load = bench.time(partial(bench.load, text), 3)
             node = bench.load(text)
             ms = {
-                n: bench.time(lambda e=e, node=node: e.transform_to_value(xdm_node=node), 3)
-                for n, e in executables.items()
+                n: bench.time(partial(e.transform_to_value, xdm_node=node), 3) for n, e in executables.items()
             }
             per_line = "".join(f"{v / lines:14.3f}" for v in ms.values())
             per_node = sum(ms.values()) / nodes * 1e3  # ms -> us
@@ -501,9 +510,9 @@ def invalid_lines(bench: Bench, sheet: Sheet, source: Path, sizes: list[int]) ->
         valid_text = resize(source, lines)
         invalid_text = re.sub(r'unitCode="[^"]*"', 'unitCode="XXX"', valid_text)
         valid, invalid = bench.load(valid_text), bench.load(invalid_text)
-        ms_valid = bench.time(lambda node=valid: official.transform_to_value(xdm_node=node), 2)
-        ms_invalid = bench.time(lambda node=invalid: official.transform_to_value(xdm_node=node), 2)
-        ms_off = bench.time(lambda node=invalid: no_location.transform_to_value(xdm_node=node), 2)
+        ms_valid = bench.time(partial(official.transform_to_value, xdm_node=valid), 2)
+        ms_invalid = bench.time(partial(official.transform_to_value, xdm_node=invalid), 2)
+        ms_off = bench.time(partial(no_location.transform_to_value, xdm_node=invalid), 2)
         failures = official.transform_to_string(xdm_node=invalid).count("<svrl:failed-assert")
         location = ms_invalid - ms_off
         print(
@@ -532,8 +541,8 @@ def wrapper_without_walks(bench: Bench, sheets: dict[str, Sheet], node: Any, lin
         wrapper.write_text(NO_WALKS.format(href=sheet.path.resolve().as_uri()), encoding="utf-8")
         cut = bench.xslt.compile_stylesheet(stylesheet_file=str(wrapper))
         same = official.transform_to_string(xdm_node=node) == cut.transform_to_string(xdm_node=node)
-        before = bench.time(lambda e=official: e.transform_to_value(xdm_node=node), 3)
-        after = bench.time(lambda e=cut: e.transform_to_value(xdm_node=node), 3)
+        before = bench.time(partial(official.transform_to_value, xdm_node=node), 3)
+        after = bench.time(partial(cut.transform_to_value, xdm_node=node), 3)
         print(
             f"  {sheet.name:<10} official {before:6.1f} ms, wrapper {after:6.1f} ms "
             f"({(before - after) / before * 100:4.1f}% less); SVRL identical: {same}"
@@ -575,8 +584,8 @@ def concurrency(bench: Bench, files: dict[str, str], text: str, lines: int) -> N
         for worker in workers:
             worker.join()
 
-    one = bench.time(serial, 3)
-    threaded = bench.time(threads, 3)
+    one = bench.samples(serial, 4)
+    threaded = bench.samples(threads, 3)
     context = multiprocessing.get_context("spawn")
     pools = {  # one single-worker pool per rule set, so that each rule set has its own process
         name: ProcessPoolExecutor(1, mp_context=context, initializer=_worker_init, initargs=(name, file))
@@ -589,15 +598,21 @@ def concurrency(bench: Bench, files: dict[str, str], text: str, lines: int) -> N
             for future in futures:
                 future.result()
 
-        two = bench.time(parallel, 3)
+        bench.samples(parallel, 1)  # both workers up, compiled and past their first transform
+        two = bench.samples(parallel, 6)
     finally:
         for pool in pools.values():
             pool.shutdown()
-    print(
-        f"\nLatency of one {lines}-line document (Saxon load + both rule sets + SVRL serialisation):\n"
-        f"  one process, one after the other {one:.0f} ms; two threads in one process {threaded:.0f} ms;\n"
-        f"  one process per rule set, each loading the document itself {two:.0f} ms ({one / two:.2f}x faster)"
-    )
+    print(f"\nLatency of one {lines}-line document (Saxon load + both rule sets + SVRL serialisation), ms")
+    for label, values in (
+        ("one process, rule sets one after the other", one),
+        ("two threads in one process", threaded),
+        ("one process per rule set (each loads the document)", two),
+    ):
+        print(
+            f"  {label:<52} min {min(values):5.0f}  median {statistics.median(values):5.0f}  "
+            f"max {max(values):5.0f}  (n={len(values)})"
+        )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -637,7 +652,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="xslt-hotspots-") as tmp:
         bench = Bench(args.runs, Path(tmp), args.stat)
-        loads = [bench.time(lambda t=t: bench.load(t)) for t in texts.values()]
+        loads = [bench.time(partial(bench.load, t)) for t in texts.values()]
         nodes = {n: bench.load(t) for n, t in texts.items()}
         print(f"Artifacts: {root}")
         print(
@@ -648,7 +663,7 @@ def main() -> None:
         for sheet in sheets.values():  # let the heap settle before anything is timed
             warm = bench.compile(sheet.build(Spec()))
             for node in nodes.values():
-                bench.time(lambda node=node, warm=warm: warm.transform_to_value(xdm_node=node), 2)
+                bench.time(partial(warm.transform_to_value, xdm_node=node), 2)
         section = time.perf_counter()
         totals: list[list[float]] = []
         for name, sheet in sheets.items():

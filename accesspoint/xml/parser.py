@@ -20,10 +20,11 @@ from accesspoint.xml.errors import XMLDepthError, XMLDTDForbidden, XMLSizeError,
 
 @dataclass(frozen=True, slots=True)
 class XMLLimits:
-    """Bounds for one parse. ``max_depth`` must stay below libxml2's own limit of 256."""
+    """Bounds for one parse. libxml2 itself refuses nesting beyond 256 (without ``huge_tree``), so a
+    ``max_depth`` of 256 costs nothing; a lower one is checked with a walk over the parsed tree."""
 
     max_bytes: int = 100 * 1024 * 1024
-    max_depth: int = 200
+    max_depth: int = 256
 
 
 DEFAULT_LIMITS = XMLLimits()
@@ -33,6 +34,7 @@ DEFAULT_LIMITS = XMLLimits()
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
 _LIBXML_DEPTH = "Excessive depth"
+LIBXML_MAX_DEPTH = 256
 
 
 def _make_parser() -> etree.XMLParser:
@@ -105,7 +107,8 @@ def parse_xml(data: bytes, *, limits: XMLLimits = DEFAULT_LIMITS) -> etree._Elem
     docinfo: Any = tree.docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise XMLDTDForbidden("a DOCTYPE declaration is not allowed (DTDs and entities are refused)")
-    _check_depth(root, limits.max_depth)
+    if limits.max_depth < LIBXML_MAX_DEPTH:
+        _check_depth(root, limits.max_depth)
     return tree
 
 
