@@ -150,3 +150,42 @@ def test_receiver_killed_after_commit_answers_the_retry_with_the_original_receip
     answer = read_response(*post(receiver, sent), sent, trust=identity.trust)
     assert isinstance(answer, Receipt) and answer.ref_to_message_id == sent.message_id
     assert len(inbound_rows(receiver)) == 1
+
+
+def test_two_servers_exchange_both_ways(pki: Path, tmp_path: Path, invoice: Path, receiver: Server) -> None:
+    """A second `ehfgate serve` (POP000001) receives from POP000002 just as POP000002 receives from it."""
+    env_a = ap_env(pki, "POP000001", tmp_path / "a")
+    assert ehfgate("tenant", "create", "seller", env=env_a).returncode == 0
+    assert ehfgate("participant", "add", "--tenant", "seller", "0192:123456785", env=env_a).returncode == 0
+    sender_a = Server(env_a).start()
+    try:
+        reverse = tmp_path / "reverse.xml"
+        swapped = (
+            invoice.read_bytes().replace(b">123456785<", b">SWAP<").replace(b">987654325<", b">123456785<")
+        )
+        reverse.write_bytes(swapped.replace(b">SWAP<", b">987654325<"))
+        env_b = ap_env(pki, "POP000002", tmp_path / "b-cli")
+        to_cert = str(pki / "POP000001.cert.pem")
+        done = ehfgate(
+            "send", str(reverse), "--to-url", sender_a.url + "/as4", "--to-cert", to_cert, env=env_b
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.stdout.startswith("delivered: verified receipt")
+        assert len(inbound_rows(sender_a)) == 1
+        code, forward = send(pki, tmp_path, invoice, receiver)
+        assert code == 0, forward
+        assert len(inbound_rows(receiver)) == 1
+    finally:
+        sender_a.stop()
+
+
+def test_serve_on_a_fresh_machine_makes_its_dev_pki(tmp_path: Path) -> None:
+    data = tmp_path / "var"
+    server = Server({"EHFGATE_SERVER_DATA_DIR": str(data)}).start()
+    try:
+        assert server.get_json("/healthz") == {"status": "ok"}
+        key = data / "dev-pki" / "POP000001.key.pem"
+        assert key.exists() and key.stat().st_mode & 0o077 == 0
+        assert (data / "ehfgate.db").exists()
+    finally:
+        server.stop()
