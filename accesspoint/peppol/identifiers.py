@@ -13,8 +13,13 @@ PARTICIPANT_SCHEME = "iso6523-actorid-upis"
 DOCUMENT_SCHEME = "busdox-docid-qns"
 PROCESS_SCHEME = "cenbii-procid-ubl"
 
+# PFUOI 4.4: a participant value is an ICD (4 digits), ':' and the identifier, at most 4+1+130 characters.
+PARTICIPANT_VALUE_MAX = 135
+DOCUMENT_TYPE_VALUE_MAX = 500
+PROCESS_VALUE_MAX = 200
+
 _SCHEME = re.compile(r"^[a-z0-9]+-[a-z0-9]+-[a-z0-9]+$", re.IGNORECASE)
-_ISO6523_VALUE = re.compile(r"^[0-9]{4}:[^\s]{1,130}$")
+_ISO6523_VALUE = re.compile(r"[0-9]{4}:\S(?:.*\S)?", re.DOTALL)
 
 
 class IdentifierError(ValueError):
@@ -46,6 +51,17 @@ def _split(text: str, default_scheme: str, kind: str) -> Identifier:
     return Identifier(scheme, value)
 
 
+def participant_value_problem(value: str | None) -> str | None:
+    """Why ``value`` is not an ``iso6523-actorid-upis`` participant value, or None when it is."""
+    if not value:
+        return "is empty"
+    if len(value) > PARTICIPANT_VALUE_MAX:
+        return f"is {len(value)} characters long; the limit is {PARTICIPANT_VALUE_MAX}"
+    if not _ISO6523_VALUE.fullmatch(value):
+        return "must be an ICD of 4 digits, a colon and the identifier (e.g. 0192:123456785)"
+    return None
+
+
 def participant(text: str) -> Identifier:
     """A participant id (``0192:810418052`` or ``iso6523-actorid-upis::0192:810418052``), lower-cased."""
     ident = _split(text, PARTICIPANT_SCHEME, "participant")
@@ -59,13 +75,13 @@ def participant(text: str) -> Identifier:
 
 def document_type(text: str) -> Identifier:
     ident = _split(text, DOCUMENT_SCHEME, "document type")
-    if len(ident.value) > 500:
-        raise IdentifierError("document type identifier longer than 500 characters")
+    if len(ident.value) > DOCUMENT_TYPE_VALUE_MAX:
+        raise IdentifierError(f"document type identifier longer than {DOCUMENT_TYPE_VALUE_MAX} characters")
     return Identifier(ident.scheme.lower(), ident.value)
 
 
 def process(text: str) -> Identifier:
     ident = _split(text, PROCESS_SCHEME, "process")
-    if len(ident.value) > 200:
-        raise IdentifierError("process identifier longer than 200 characters")
+    if len(ident.value) > PROCESS_VALUE_MAX:
+        raise IdentifierError(f"process identifier longer than {PROCESS_VALUE_MAX} characters")
     return Identifier(ident.scheme.lower(), ident.value)

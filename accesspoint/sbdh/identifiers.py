@@ -1,33 +1,31 @@
-"""Peppol identifier syntax used by the envelope (Peppol Policy for use of Identifiers 4.x).
+"""Identifier values as the envelope carries them (bare values; the scheme goes in attributes).
 
-Why here and not in a shared module: the envelope only needs the syntactic checks (scheme names,
-``NNNN:value`` participant values, length limits); code-list membership of the ICD belongs to
-discovery/SMP, which will own the full identifier model.
+The identifier syntax itself (Peppol Policy for use of Identifiers) lives in
+:mod:`accesspoint.peppol.identifiers`; this module only adapts it to the envelope's fields.
 """
 
 from __future__ import annotations
 
 import re
 
+from accesspoint.peppol.identifiers import DOCUMENT_TYPE_VALUE_MAX as DOCTYPE_VALUE_MAX
+from accesspoint.peppol.identifiers import PARTICIPANT_VALUE_MAX, PROCESS_VALUE_MAX
+from accesspoint.peppol.identifiers import participant_value_problem as participant_problem
 from accesspoint.sbdh.model import DOCTYPE_SCHEME, PARTICIPANT_SCHEME, PROCESS_SCHEME
 
-# PFUOI 4.4: value is ICD (4 digits) ':' identifier, at most 4+1+130 characters.
-PARTICIPANT_VALUE_MAX = 135
-DOCTYPE_VALUE_MAX = 500
-PROCESS_VALUE_MAX = 200
-_PARTICIPANT_VALUE = re.compile(r"[0-9]{4}:\S(?:.*\S)?", re.DOTALL)
+__all__ = [
+    "DOCTYPE_VALUE_MAX",
+    "PARTICIPANT_VALUE_MAX",
+    "PROCESS_VALUE_MAX",
+    "document_type_value",
+    "is_country_code",
+    "participant_problem",
+    "participant_value",
+    "process_value",
+    "strip_scheme",
+]
+
 _COUNTRY = re.compile(r"[A-Z0-9]{2}")
-
-
-def participant_problem(value: str | None) -> str | None:
-    """Why ``value`` is not a Peppol participant identifier value, or None when it is."""
-    if value is None or not value:
-        return "is empty"
-    if len(value) > PARTICIPANT_VALUE_MAX:
-        return f"is {len(value)} characters long; the limit is {PARTICIPANT_VALUE_MAX}"
-    if not _PARTICIPANT_VALUE.fullmatch(value):
-        return "must be an ICD of 4 digits, a colon and the identifier (e.g. 0192:123456785)"
-    return None
 
 
 def is_country_code(value: str | None) -> bool:
