@@ -67,6 +67,21 @@ class RoutingConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class OutboundConfig:
+    """Sending: retry delays in seconds (then ``failed``), lease length, concurrent sends per process."""
+
+    retry_schedule: tuple[int, ...] = (60, 300, 900, 1800, 3600, 7200, 7200, 14400, 21600, 28800)
+    lease_seconds: int = 300
+    workers: int = 4
+    timeout_seconds: int = 120
+
+
+@dataclass(frozen=True, slots=True)
+class InboundConfig:
+    duplicate_retention_days: int = 30
+
+
+@dataclass(frozen=True, slots=True)
 class ArtifactsConfig:
     dir: Path = field(default_factory=_default_artifacts_dir)
     mirror: Path | None = None
@@ -110,6 +125,8 @@ class Config:
     trust: TrustConfig = field(default_factory=TrustConfig)
     peppol: PeppolConfig = field(default_factory=PeppolConfig)
     routing: RoutingConfig = field(default_factory=RoutingConfig)
+    outbound: OutboundConfig = field(default_factory=OutboundConfig)
+    inbound: InboundConfig = field(default_factory=InboundConfig)
     artifacts: ArtifactsConfig = field(default_factory=ArtifactsConfig)
     validation: ValidationConfig = field(default_factory=ValidationConfig)
     smtp: SmtpConfig = field(default_factory=SmtpConfig)

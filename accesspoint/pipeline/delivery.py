@@ -74,6 +74,16 @@ def _judge_signal(signal: ErrorSignal, message_id: str, status: int) -> Delivery
     )
 
 
+def build(
+    identity: APIdentity, envelope: bytes, receiver_cert: x509.Certificate, message_id: str | None
+) -> OutboundMessage:
+    """The signed and encrypted AS4 message for an SBDH document."""
+    submission = submission_for(identity, envelope, receiver_cert, message_id)
+    return build_user_message(
+        submission, envelope, signer=identity.credentials, receiver_certificate=receiver_cert
+    )
+
+
 async def deliver(
     identity: APIdentity,
     envelope: bytes,
@@ -84,10 +94,19 @@ async def deliver(
     session: aiohttp.ClientSession | None = None,
     timeout_seconds: float = 120.0,
 ) -> Delivery:
-    submission = submission_for(identity, envelope, receiver_cert, message_id)
-    sent = build_user_message(
-        submission, envelope, signer=identity.credentials, receiver_certificate=receiver_cert
-    )
+    sent = build(identity, envelope, receiver_cert, message_id)
+    return await transmit(identity, sent, url, session=session, timeout_seconds=timeout_seconds)
+
+
+async def transmit(
+    identity: APIdentity,
+    sent: OutboundMessage,
+    url: str,
+    *,
+    session: aiohttp.ClientSession | None = None,
+    timeout_seconds: float = 120.0,
+) -> Delivery:
+    """POST a built message and judge the answer (a retry passes the very same ``sent``)."""
     own = session is None
     client = session or aiohttp.ClientSession()
     try:
@@ -100,7 +119,7 @@ async def deliver(
             status = response.status
             body = await response.read()
             content_type = response.headers.get("Content-Type", "")
-    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
         return Delivery(
             "transient", sent.message_id, f"cannot reach {url}: {exc or type(exc).__name__}", sent=sent
         )
@@ -115,13 +134,8 @@ async def deliver(
         answer = read_response(content_type, body, sent, trust=identity.trust)
     except EbmsError as exc:
         outcome: Outcome = "transient" if status >= 500 else "permanent"
-        return Delivery(
-            outcome,
-            sent.message_id,
-            f"HTTP {status}; unacceptable answer: {exc.code} {exc.description}",
-            http_status=status,
-            sent=sent,
-        )
+        reason = f"HTTP {status}; unacceptable answer: {exc.code} {exc.description}"
+        return Delivery(outcome, sent.message_id, reason, http_status=status, sent=sent)
     if isinstance(answer, Receipt):
         return Delivery(
             "delivered", sent.message_id, "verified receipt", receipt=answer, http_status=status, sent=sent
