@@ -24,10 +24,11 @@ from accesspoint.peppol.identifiers import IdentifierError, participant
 from accesspoint.pipeline.answer import Answer
 from accesspoint.store import queue
 from accesspoint.store.blobs import get_blob, put_blob
+from accesspoint.store.documents import add_evidence
 from accesspoint.store.engine import Store
 from accesspoint.store.events import record
 from accesspoint.store.ids import new_id, now
-from accesspoint.store.schema import evidence, inbound, received_messages
+from accesspoint.store.schema import inbound, received_messages
 from accesspoint.store.tenants import tenant_for_participant
 
 VALIDATE_JOB = "validate_inbound"
@@ -165,16 +166,7 @@ async def _store(
             )
         )
         for kind, blob in (("as4-message", raw_blob), ("receipt", receipt_blob)):
-            await conn.execute(
-                evidence.insert().values(
-                    id=new_id("ev"),
-                    direction="in",
-                    document_id=document_id,
-                    kind=kind,
-                    blob_id=blob,
-                    created_at=stamp,
-                )
-            )
+            await add_evidence(conn, "in", document_id, kind, blob)
         await queue.enqueue(conn, VALIDATE_JOB, document_id)
         await record(
             conn, document_id, "received", tenant_id=tenant_id, actor=header.from_party.value,

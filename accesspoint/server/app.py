@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -9,7 +10,10 @@ from aiohttp import web
 from accesspoint.config import Config
 from accesspoint.identity import load_identity
 from accesspoint.pipeline.inbound import InboundSettings
-from accesspoint.server import api_validate, as4_endpoint, health
+from accesspoint.pipeline.routing import StaticRouting
+from accesspoint.pipeline.worker import Worker, WorkerSettings
+from accesspoint.server import api_documents, api_validate, as4_endpoint, health
+from accesspoint.server.auth import auth_middleware
 from accesspoint.server.keys import CONFIG, IDENTITY, INBOUND_SETTINGS, METRICS, STORE, VALIDATION
 from accesspoint.server.metrics import Metrics
 from accesspoint.server.problems import Handler, problem_middleware
@@ -45,20 +49,47 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     await store.close()
 
 
+async def _worker_ctx(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    settings = WorkerSettings(
+        retry_schedule=config.outbound.retry_schedule,
+        lease_seconds=config.outbound.lease_seconds,
+        timeout_seconds=config.outbound.timeout_seconds,
+        concurrency=config.outbound.workers,
+    )
+    worker = Worker(
+        app[STORE], app[IDENTITY], StaticRouting(config.routing.static), app[VALIDATION].validate, settings
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    yield
+    stop.set()
+    await task
+
+
 def create_app(config: Config) -> web.Application:
     app = web.Application(
         client_max_size=config.server.max_body_bytes,
-        middlewares=[metrics_middleware, problem_middleware],
+        middlewares=[metrics_middleware, problem_middleware, auth_middleware],
     )
     app[CONFIG] = config
     app[METRICS] = Metrics()
     app[IDENTITY] = load_identity(config)
-    app[INBOUND_SETTINGS] = InboundSettings()
+    app[INBOUND_SETTINGS] = InboundSettings(config.inbound.duplicate_retention_days * 86400)
     app.cleanup_ctx.append(_store_ctx)
     app.cleanup_ctx.append(_validation_ctx)
+    if config.outbound.workers > 0:
+        app.cleanup_ctx.append(_worker_ctx)
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/readyz", health.readyz)
     app.router.add_get("/metrics", health.metrics)
     app.router.add_post("/api/v1/validate", api_validate.validate)
     app.router.add_post("/as4", as4_endpoint.as4)
+    app.router.add_post("/api/v1/documents", api_documents.submit_document)
+    app.router.add_get("/api/v1/documents/{id}", api_documents.get_document)
+    app.router.add_get("/api/v1/documents/{id}/events", api_documents.document_events)
+    app.router.add_get("/api/v1/inbox", api_documents.inbox)
+    app.router.add_get("/api/v1/inbox/{id}", api_documents.inbox_item)
+    app.router.add_get("/api/v1/inbox/{id}/document", api_documents.inbox_document)
+    app.router.add_post("/api/v1/inbox/{id}/ack", api_documents.inbox_ack)
     return app

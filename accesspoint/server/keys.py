@@ -10,6 +10,7 @@ from accesspoint.pipeline.inbound import InboundSettings
 from accesspoint.server.metrics import Metrics
 from accesspoint.server.validation_service import ValidationService
 from accesspoint.store.engine import Store
+from accesspoint.store.tenants import Tenant
 
 CONFIG = web.AppKey("config", Config)
 METRICS = web.AppKey("metrics", Metrics)
@@ -17,3 +18,4 @@ VALIDATION = web.AppKey("validation", ValidationService)
 IDENTITY = web.AppKey("identity", APIdentity)
 STORE = web.AppKey("store", Store)
 INBOUND_SETTINGS = web.AppKey("inbound_settings", InboundSettings)
+TENANT = web.RequestKey("tenant", Tenant)

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from accesspoint.store.ids import now
+from accesspoint.store.ids import new_id, now
 from accesspoint.store.schema import evidence, inbound, outbound
 
 
@@ -127,3 +127,25 @@ async def evidence_of(conn: AsyncConnection, document_id: str) -> list[dict[str,
         {"id": r.id, "kind": r.kind, "blob": r.blob_id, "detail": r.detail or {}, "created_at": r.created_at}
         for r in rows
     ]
+
+
+async def add_evidence(
+    conn: AsyncConnection,
+    direction: str,
+    document_id: str,
+    kind: str,
+    blob_id: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Keep a piece of evidence (raw message, receipt, signal) of a document's exchange."""
+    await conn.execute(
+        evidence.insert().values(
+            id=new_id("ev"),
+            direction=direction,
+            document_id=document_id,
+            kind=kind,
+            blob_id=blob_id,
+            detail=detail,
+            created_at=now(),
+        )
+    )

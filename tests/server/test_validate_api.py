@@ -13,6 +13,9 @@ from aiohttp.test_utils import TestClient
 
 from accesspoint.config import Config, load_config
 from accesspoint.server import create_app
+from accesspoint.store.engine import Store
+from accesspoint.store.migrate import upgrade
+from accesspoint.store.tenants import create_api_key, create_tenant
 
 Client = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
 
@@ -22,7 +25,19 @@ def config(tmp_path: Path) -> Config:
     base = load_config()
     server = dataclasses.replace(base.server, max_body_bytes=2 * 1024 * 1024, data_dir=tmp_path / "var")
     store = dataclasses.replace(base.store, url=f"sqlite:///{tmp_path / 'var' / 'ehfgate.db'}")
-    return dataclasses.replace(base, server=server, store=store)
+    outbound = dataclasses.replace(base.outbound, workers=0)
+    return dataclasses.replace(base, server=server, store=store, outbound=outbound)
+
+
+@pytest.fixture
+async def auth(config: Config) -> dict[str, str]:
+    """Headers with a fresh tenant's API key (the store is migrated here and again by the app)."""
+    store = Store(config.store_url)
+    await upgrade(store)
+    async with store.begin() as conn:
+        key = await create_api_key(conn, await create_tenant(conn, "acme"))
+    await store.close()
+    return {"Authorization": f"Bearer {key}"}
 
 
 @pytest.fixture
@@ -30,10 +45,12 @@ def invoice(corpus: Path) -> bytes:
     return (corpus / "perf" / "invoice-501-lines.xml").read_bytes()
 
 
-async def test_valid_invoice_report(aiohttp_client: Client, config: Config, invoice: bytes) -> None:
+async def test_valid_invoice_report(
+    aiohttp_client: Client, config: Config, auth: dict[str, str], invoice: bytes
+) -> None:
     client = await aiohttp_client(create_app(config))
     response = await client.post(
-        "/api/v1/validate", data=invoice, headers={"Content-Type": "application/xml"}
+        "/api/v1/validate", data=invoice, headers={**auth, "Content-Type": "application/xml"}
     )
     assert response.status == 200
     report = await response.json()
@@ -43,10 +60,14 @@ async def test_valid_invoice_report(aiohttp_client: Client, config: Config, invo
     assert report["xsd"] == {"schema": "UBL-Invoice-2.1.xsd", "valid": True}
 
 
-async def test_invalid_invoice_lists_findings(aiohttp_client: Client, config: Config, invoice: bytes) -> None:
+async def test_invalid_invoice_lists_findings(
+    aiohttp_client: Client, config: Config, auth: dict[str, str], invoice: bytes
+) -> None:
     broken = invoice.replace(b"<cbc:IssueDate>", b"<cbc:IssueDate>not-a-date", 1)
     client = await aiohttp_client(create_app(config))
-    response = await client.post("/api/v1/validate", data=broken, headers={"Content-Type": "text/xml"})
+    response = await client.post(
+        "/api/v1/validate", data=broken, headers={**auth, "Content-Type": "text/xml"}
+    )
     assert response.status == 200
     report = await response.json()
     assert report["valid"] is False
@@ -64,22 +85,32 @@ async def test_invalid_invoice_lists_findings(aiohttp_client: Client, config: Co
     ],
 )
 async def test_bad_requests_are_problem_json(
-    aiohttp_client: Client, config: Config, body: bytes, content_type: str, status: int, code: str
+    aiohttp_client: Client,
+    config: Config,
+    auth: dict[str, str],
+    body: bytes,
+    content_type: str,
+    status: int,
+    code: str,
 ) -> None:
     client = await aiohttp_client(create_app(config))
-    response = await client.post("/api/v1/validate", data=body, headers={"Content-Type": content_type})
+    response = await client.post(
+        "/api/v1/validate", data=body, headers={**auth, "Content-Type": content_type}
+    )
     assert response.status == status
     assert response.content_type == "application/problem+json"
     problem = await response.json()
     assert problem["status"] == status and problem["code"] == code
 
 
-async def test_health_ready_metrics(aiohttp_client: Client, config: Config, invoice: bytes) -> None:
+async def test_health_ready_metrics(
+    aiohttp_client: Client, config: Config, auth: dict[str, str], invoice: bytes
+) -> None:
     client = await aiohttp_client(create_app(config))
     assert (await client.get("/healthz")).status == 200
     ready = await client.get("/readyz")
     assert ready.status == 200, await ready.text()
-    await client.post("/api/v1/validate", data=invoice, headers={"Content-Type": "application/xml"})
+    await client.post("/api/v1/validate", data=invoice, headers={**auth, "Content-Type": "application/xml"})
     metrics = await (await client.get("/metrics")).text()
     assert 'ehfgate_validations_total{verdict="valid"} 1.0' in metrics
     assert "ehfgate_validation_seconds_bucket" in metrics
@@ -87,7 +118,9 @@ async def test_health_ready_metrics(aiohttp_client: Client, config: Config, invo
     assert missing.status == 404 and missing.content_type == "application/problem+json"
 
 
-async def test_not_ready_without_artifacts(aiohttp_client: Client, config: Config, tmp_path: Path) -> None:
+async def test_not_ready_without_artifacts(
+    aiohttp_client: Client, config: Config, auth: dict[str, str], tmp_path: Path
+) -> None:
     empty = dataclasses.replace(
         config, artifacts=dataclasses.replace(config.artifacts, dir=tmp_path, mirror=None)
     )
@@ -97,7 +130,7 @@ async def test_not_ready_without_artifacts(aiohttp_client: Client, config: Confi
     assert ready.status == 503
     assert "ehfgate artifacts fetch" in (await ready.json())["checks"]["validation"]
     response = await client.post(
-        "/api/v1/validate", data=b"<a/>", headers={"Content-Type": "application/xml"}
+        "/api/v1/validate", data=b"<a/>", headers={**auth, "Content-Type": "application/xml"}
     )
     assert response.status == 503
     assert "ehfgate artifacts fetch" in (await response.json())["detail"]
