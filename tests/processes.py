@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Mapping
@@ -51,6 +52,7 @@ class Server:
     env: dict[str, str]
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    log: Any = None
 
     @property
     def url(self) -> str:
@@ -58,11 +60,13 @@ class Server:
 
     def start(self, extra_env: Mapping[str, str] | None = None, *, ready: bool = False) -> Server:
         env = ehfgate_env({**self.env, **(extra_env or {}), "EHFGATE_SERVER_PORT": str(self.port)})
+        # stderr goes to a file: an unread pipe would fill up with log lines and block the server
+        self.log = open(tempfile.mkstemp(prefix="ehfgate-serve-", suffix=".log")[1], "ab")  # noqa: SIM115
         self.process = subprocess.Popen(
             [sys.executable, "-m", "accesspoint.cli", "serve"],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self.log,
         )
         self.wait("/readyz" if ready else "/healthz")
         return self
@@ -72,7 +76,7 @@ class Server:
         while time.monotonic() < deadline:
             assert self.process is not None
             if self.process.poll() is not None:
-                err = self.process.stderr.read().decode() if self.process.stderr else ""
+                err = Path(self.log.name).read_text(errors="replace")
                 raise RuntimeError(f"ehfgate serve exited with {self.process.returncode}: {err[-2000:]}")
             try:
                 with urllib.request.urlopen(self.url + path, timeout=2) as response:  # noqa: S310 - loopback

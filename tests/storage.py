@@ -69,3 +69,18 @@ async def fresh_store_url(kind: str, tmp_path: Path, reason: str | None) -> Asyn
         yield make_url(postgres_admin_url()).set(database=name).render_as_string(hide_password=False)
     finally:
         await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def create_postgres_database(reason: str | None) -> str:
+    """A fresh PostgreSQL database for tests that share it between processes (drop it afterwards)."""
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    name = f"ehfgate_{secrets.token_hex(6)}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    return make_url(postgres_admin_url()).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(url: str) -> None:
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))

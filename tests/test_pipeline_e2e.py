@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from tests.processes import Server, ap_env, dev_pki, ehfgate
+from tests.storage import create_postgres_database, drop_postgres_database
 
-SELLER, BUYER = "0192:123456785", "0192:987654325"
+SELLER, BUYER, NOBODY = "0192:123456785", "0192:987654325", "0192:810418052"
 
 
 def api(
@@ -52,24 +53,49 @@ def invoice(corpus: Path) -> bytes:
     ).read_bytes()
 
 
-@pytest.fixture
-def pair(tmp_path: Path) -> Iterator[tuple[Server, str, Server, str]]:
+def setup_pair(tmp_path: Path, a_store: str | None = None) -> tuple[Server, str, Server, str]:
+    """B (receiver, SQLite) started; A configured to route to B (not started) with its key."""
     pki = tmp_path / "pki"
     dev_pki(pki, "POP000001", "POP000002")
     env_b = ap_env(pki, "POP000002", tmp_path / "b")
     key_b = tenant_with_key(env_b, "buyer", BUYER)
     b = Server(env_b).start(ready=True)
-    route = [{"participant": BUYER, "url": b.url + "/as4", "cert": str(pki / "POP000002.cert.pem")}]
+    cert_b = str(pki / "POP000002.cert.pem")
+    # B serves BUYER only; NOBODY is routed to B too, so that B refuses it with NOT_SERVICED
+    route = [{"participant": p, "url": b.url + "/as4", "cert": cert_b} for p in (BUYER, NOBODY)]
     env_a = {
         **ap_env(pki, "POP000001", tmp_path / "a"),
         "EHFGATE_ROUTING_STATIC": json.dumps(route),
         "EHFGATE_OUTBOUND_RETRY_SCHEDULE": "1,1,1",
+        "EHFGATE_OUTBOUND_LEASE_SECONDS": "3",
     }
+    if a_store:
+        env_a["EHFGATE_STORE_URL"] = a_store
     key_a = tenant_with_key(env_a, "seller", SELLER)
-    a = Server(env_a).start(ready=True)
+    return Server(env_a), key_a, b, key_b
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> Iterator[tuple[Server, str, Server, str]]:
+    a, key_a, b, key_b = setup_pair(tmp_path)
+    a.start(ready=True)
     yield a, key_a, b, key_b
     a.stop()
     b.stop()
+
+
+def post(a: Server, key: str, invoice: bytes) -> str:
+    status, body = api(a, "POST", "/api/v1/documents", key, invoice, **{"Content-Type": "application/xml"})
+    assert status == 202, body
+    return str(body["id"])
+
+
+def status_of(a: Server, key: str, document_id: str) -> str:
+    return str(api(a, "GET", f"/api/v1/documents/{document_id}", key)[1]["status"])
+
+
+def inbox_size(b: Server, key: str) -> int:
+    return len(api(b, "GET", "/api/v1/inbox?limit=200", key)[1]["items"])
 
 
 def wait_for(predicate: Any, timeout: float = 60) -> None:
@@ -145,3 +171,88 @@ def test_api_refusals(pair: tuple[Server, str, Server, str], invoice: bytes) -> 
     )
     assert status == 422 and problem["report"]["valid"] is False
     assert api(a, "POST", "/api/v1/documents", key_a, b"<a", **{"Content-Type": "application/xml"})[0] == 400
+
+
+def test_receiver_down_then_back(pair: tuple[Server, str, Server, str], invoice: bytes) -> None:
+    a, key_a, b, key_b = pair
+    b.stop()
+    document = post(a, key_a, invoice)
+    wait_for(lambda: status_of(a, key_a, document) == "retrying")
+    b.start(ready=True)
+    wait_for(lambda: status_of(a, key_a, document) == "delivered")
+    assert inbox_size(b, key_b) == 1
+    events = [e["kind"] for e in api(a, "GET", f"/api/v1/documents/{document}/events", key_a)[1]["events"]]
+    assert "retry" in events and events[-1] == "delivered"
+
+
+def test_permanent_refusal_fails_without_retries(
+    pair: tuple[Server, str, Server, str], invoice: bytes
+) -> None:
+    a, key_a, _b, _key_b = pair
+    unknown = invoice.replace(b">987654325<", b">810418052<")  # valid, routed to B, but B serves nobody by it
+    document = post(a, key_a, unknown)
+    assert status_of(a, key_a, document) in ("queued", "sending", "retrying", "failed")
+    wait_for(lambda: status_of(a, key_a, document) == "failed")
+    details = api(a, "GET", f"/api/v1/documents/{document}", key_a)[1]
+    assert "PEPPOL:NOT_SERVICED" in details["last_error"]
+    assert [e["kind"] for e in details["evidence"]] == ["error-signal"]
+    time.sleep(1.5)
+    events = [e["kind"] for e in api(a, "GET", f"/api/v1/documents/{document}/events", key_a)[1]["events"]]
+    assert "retry" not in events and events.count("failed") == 1
+
+
+def test_sender_killed_after_sending_resends_and_receiver_keeps_one(tmp_path: Path, invoice: bytes) -> None:
+    a, key_a, b, key_b = setup_pair(tmp_path)
+    try:
+        a.start({"EHFGATE_FAILPOINTS": "outbound.after_transmit"}, ready=True)
+        post(a, key_a, invoice)
+        assert a.process is not None and a.process.wait(30) == 137  # died after B stored and receipted it
+        wait_for(lambda: inbox_size(b, key_b) == 1)
+        a.start(ready=True)
+        document = api(a, "GET", "/api/v1/documents/none", key_a)  # A answers again
+        assert document[0] == 404
+        ids = [row for row in _outbound_ids(a)]
+        wait_for(lambda: all(status_of(a, key_a, i) == "delivered" for i in ids))
+        assert inbox_size(b, key_b) == 1
+    finally:
+        a.stop()
+        b.stop()
+
+
+def _outbound_ids(a: Server) -> list[str]:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(a.env.get("EHFGATE_STORE_URL", ""))
+    with engine.connect() as conn:
+        ids = [row[0] for row in conn.execute(sa.text("SELECT id FROM outbound_documents"))]
+    engine.dispose()
+    return ids
+
+
+def test_two_senders_on_one_postgresql_send_each_document_once(
+    tmp_path: Path, invoice: bytes, postgres_reason: str | None
+) -> None:
+    url = create_postgres_database(postgres_reason)
+    a1, key_a, b, key_b = setup_pair(tmp_path, a_store=url)
+    a2 = Server(dict(a1.env))
+    try:
+        a1.start(ready=True)
+        a2.start(ready=True)
+        documents = [post(a1 if i % 2 else a2, key_a, invoice) for i in range(200)]
+        wait_for(lambda: inbox_size(b, key_b) == 200, timeout=240)
+        wait_for(lambda: all(status_of(a1, key_a, d) == "delivered" for d in documents), timeout=120)
+        attempts = [
+            [e["kind"] for e in api(a1, "GET", f"/api/v1/documents/{d}/events", key_a)[1]["events"]].count(
+                "attempt"
+            )
+            for d in documents
+        ]
+        assert attempts == [1] * 200
+        items = api(b, "GET", "/api/v1/inbox?limit=200", key_b)[1]["items"]
+        assert len({item["message_id"] for item in items}) == 200
+    finally:
+        a1.stop()
+        a2.stop()
+        b.stop()
+
+        drop_postgres_database(url)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import aiohttp
 import sqlalchemy as sa
 
-from accesspoint import sbdh
+from accesspoint import failpoints, sbdh
 from accesspoint.identity import APIdentity
 from accesspoint.pipeline import sent_message
 from accesspoint.pipeline.delivery import Delivery, build, transmit
@@ -172,6 +172,7 @@ class Worker:
         result = await transmit(
             self.identity, sent, endpoint.url, session=session, timeout_seconds=self.settings.timeout_seconds
         )
+        failpoints.hit("outbound.after_transmit")
         if result.outcome == "delivered":
             await self._finish(job, document.id, document.tenant_id, "delivered", result.reason, result)
         elif result.outcome == "permanent" or job.attempts > len(self.settings.retry_schedule):

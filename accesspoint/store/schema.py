@@ -67,7 +67,7 @@ blobs = Table(
     Column("id", String(40), primary_key=True),
     Column("sha256", String(64), nullable=False, index=True),
     Column("size", Integer, nullable=False),
-    Column("media_type", String(100), nullable=False),
+    Column("media_type", Text, nullable=False),
     Column("content", LargeBinary, nullable=False),
     Column("created_at", Float, nullable=False),
 )

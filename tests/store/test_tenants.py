@@ -51,3 +51,13 @@ async def test_participants_belong_to_one_tenant(store: Store) -> None:
             await add_participant(conn, other, "ISO6523-ACTORID-UPIS::0192:810418052")
         assert await tenant_for_participant(conn, "0192:810418052") == acme.id
         assert await tenant_for_participant(conn, "0192:999999999") is None
+
+
+async def test_blob_keeps_a_long_multipart_content_type(store: Store) -> None:
+    from accesspoint.store.blobs import get_blob, put_blob
+
+    media_type = 'multipart/related; boundary="----=_Part_' + "7" * 40 + '"; type="application/soap+xml"'
+    async with store.begin() as conn:
+        blob = await put_blob(conn, b"\x00\x01body", media_type)
+    async with store.connect() as conn:
+        assert await get_blob(conn, blob) == (b"\x00\x01body", media_type)
