@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
@@ -35,6 +35,13 @@ class Metrics:
             "ehfgate_validation_seconds",
             "Time to validate one document",
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=self.registry,
+        )
+
+        self.queue_depth = Gauge("ehfgate_queue_depth", "Jobs not yet done", ["kind"], registry=self.registry)
+        self.certificate_days = Gauge(
+            "ehfgate_certificate_days_to_expiry",
+            "Days until the AP certificate expires",
             registry=self.registry,
         )
 

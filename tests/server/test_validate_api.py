@@ -114,6 +114,12 @@ async def test_health_ready_metrics(
     metrics = await (await client.get("/metrics")).text()
     assert 'ehfgate_validations_total{verdict="valid"} 1.0' in metrics
     assert "ehfgate_validation_seconds_bucket" in metrics
+    assert 'ehfgate_queue_depth{kind="send"} 0.0' in metrics
+    days = next(
+        line for line in metrics.splitlines() if line.startswith("ehfgate_certificate_days_to_expiry ")
+    )
+    assert float(days.split()[1]) > 300
+    assert (await ready.json())["checks"] == {"store": "ok", "validation": "ok", "keys": "ok"}
     missing = await client.get("/no/such/route")
     assert missing.status == 404 and missing.content_type == "application/problem+json"
 
