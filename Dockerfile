@@ -8,7 +8,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     EHFGATE_SERVER_PORT=8080 \
     EHFGATE_SERVER_DATA_DIR=/var/lib/ehfgate \
     EHFGATE_ARTIFACTS_DIR=/var/lib/ehfgate/artifacts \
-    EHFGATE_MANIFEST=/app/schemas/artifacts.json
+    EHFGATE_MANIFEST=/app/schemas/artifacts.json \
+    EHFGATE_MIGRATIONS=/app/schemas/migrations \
+    EHFGATE_OPENAPI=/app/schemas/openapi.json
 
 RUN groupadd --system ehfgate && useradd --system --gid ehfgate --home-dir /var/lib/ehfgate ehfgate \
     && mkdir -p /var/lib/ehfgate && chown ehfgate:ehfgate /var/lib/ehfgate

@@ -12,7 +12,7 @@ from accesspoint.identity import load_identity
 from accesspoint.pipeline.inbound import InboundSettings
 from accesspoint.pipeline.routing import StaticRouting
 from accesspoint.pipeline.worker import Worker, WorkerSettings
-from accesspoint.server import api_documents, api_validate, as4_endpoint, health
+from accesspoint.server import api_documents, api_openapi, api_validate, as4_endpoint, health
 from accesspoint.server.auth import auth_middleware
 from accesspoint.server.keys import CONFIG, IDENTITY, INBOUND_SETTINGS, METRICS, STORE, VALIDATION
 from accesspoint.server.metrics import Metrics
@@ -83,6 +83,7 @@ def create_app(config: Config) -> web.Application:
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/readyz", health.readyz)
     app.router.add_get("/metrics", health.metrics)
+    app.router.add_get("/api/v1/openapi.json", api_openapi.openapi)
     app.router.add_post("/api/v1/validate", api_validate.validate)
     app.router.add_post("/as4", as4_endpoint.as4)
     app.router.add_post("/api/v1/documents", api_documents.submit_document)

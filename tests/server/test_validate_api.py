@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -140,3 +141,28 @@ async def test_not_ready_without_artifacts(
     )
     assert response.status == 503
     assert "ehfgate artifacts fetch" in (await response.json())["detail"]
+
+
+async def test_openapi_describes_exactly_the_api_routes(aiohttp_client: Client, config: Config) -> None:
+    app = create_app(config)
+    client = await aiohttp_client(app)
+    response = await client.get("/api/v1/openapi.json")  # no key needed
+    assert response.status == 200
+    spec = await response.json()
+    assert spec["openapi"].startswith("3.1")
+    documented = {(path, method.upper()) for path, ops in spec["paths"].items() for method in ops}
+    served = {
+        (route.resource.canonical, route.method)
+        for route in app.router.routes()
+        if route.resource is not None
+        and route.resource.canonical.startswith("/api/v1/")
+        and route.method != "HEAD"
+    }
+    assert documented == served
+    refs = json.dumps(spec).count('"$ref"')
+    assert refs > 10
+    for path, ops in spec["paths"].items():
+        for operation in ops.values():
+            for status, answer in operation["responses"].items():
+                assert status.isdigit(), (path, status)
+                assert "$ref" in answer or "description" in answer
