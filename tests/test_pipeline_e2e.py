@@ -6,16 +6,19 @@ before the receipt), validated into B's inbox, and `delivered` in A with the rec
 
 from __future__ import annotations
 
+import http.server
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
+from accesspoint.pipeline.webhooks import verify_signature
 from tests.processes import Server, ap_env, dev_pki, ehfgate
 from tests.storage import create_postgres_database, drop_postgres_database
 
@@ -107,10 +110,32 @@ def wait_for(predicate: Any, timeout: float = 60) -> None:
     raise TimeoutError("condition not reached")
 
 
+class Hooks(http.server.BaseHTTPRequestHandler):
+    """A webhook receiver on loopback that keeps what it was sent."""
+
+    received: ClassVar[list[tuple[dict[str, str], bytes]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        Hooks.received.append((dict(self.headers), body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
 def test_documents_posted_to_a_arrive_once_in_b(
     pair: tuple[Server, str, Server, str], invoice: bytes
 ) -> None:
     a, key_a, b, key_b = pair
+    hooks = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hooks)
+    threading.Thread(target=hooks.serve_forever, daemon=True).start()
+    hook_url = f"http://127.0.0.1:{hooks.server_address[1]}/ledger"
+    body = json.dumps({"url": hook_url, "events": ["inbound.received"]}).encode()
+    status, hook = api(b, "POST", "/api/v1/webhooks", key_b, body, **{"Content-Type": "application/json"})
+    assert status == 201 and hook["secret"]
+    assert "secret" not in api(b, "GET", "/api/v1/webhooks", key_b)[1]["items"][0]
     ids = []
     for i in range(10):
         status, body = api(
@@ -157,6 +182,16 @@ def test_documents_posted_to_a_arrive_once_in_b(
     assert status == 200 and b"StandardBusinessDocument" in payload and b"987654325" in payload
     status, acked = api(b, "POST", f"/api/v1/inbox/{first}/ack", key_b)
     assert status == 200 and acked["acked_at"]
+
+    wait_for(lambda: len(Hooks.received) >= 10)
+    hooks.shutdown()
+    told = set()
+    for headers, raw in Hooks.received:
+        assert verify_signature(hook["secret"], headers.get("Ehfgate-Signature"), raw)
+        event = json.loads(raw)
+        assert event["event"] == "inbound.received" and event["data"]["status"] == "accepted"
+        told.add(event["data"]["id"])
+    assert told == {item["id"] for item in items["items"] + rest["items"]}
 
 
 def test_api_refusals(pair: tuple[Server, str, Server, str], invoice: bytes) -> None:

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from accesspoint import failpoints, sbdh
 from accesspoint.identity import APIdentity
-from accesspoint.pipeline import sent_message
+from accesspoint.pipeline import sent_message, webhooks
 from accesspoint.pipeline.delivery import Delivery, build, transmit
 from accesspoint.pipeline.inbound import VALIDATE_JOB
 from accesspoint.pipeline.outbound import SEND_JOB
@@ -92,13 +92,16 @@ class Worker:
                     await asyncio.wait_for(stop.wait(), self.settings.idle_seconds)
 
     async def run_once(self, session: aiohttp.ClientSession) -> bool:
-        job = await queue.lease(self.store, (SEND_JOB, VALIDATE_JOB), self.owner, self.settings.lease_seconds)
+        kinds = (SEND_JOB, VALIDATE_JOB, webhooks.WEBHOOK_JOB)
+        job = await queue.lease(self.store, kinds, self.owner, self.settings.lease_seconds)
         if job is None:
             return False
         if job.kind == SEND_JOB:
             await self._send(job, session)
-        else:
+        elif job.kind == VALIDATE_JOB:
             await self._validate_inbound(job)
+        else:
+            await webhooks.deliver(self.store, job, session)
         return True
 
     async def _validate_inbound(self, job: queue.Job) -> None:
@@ -115,6 +118,9 @@ class Worker:
             if await queue.complete(conn, job):
                 await update_inbound(conn, document.id, status=status, report=report.to_dict())
                 await record(conn, document.id, status, tenant_id=document.tenant_id, fatal=len(report.fatal))
+                summary = {"id": document.id, "status": status, "message_id": document.message_id,
+                           "sender": document.sender, "receiver": document.receiver}  # fmt: skip
+                await webhooks.notify(conn, document.tenant_id, webhooks.INBOUND_RECEIVED, summary)
 
     async def _sent_before(self, document_id: str) -> tuple[dict[str, object], bytes] | None:
         async with self.store.connect() as conn:
@@ -215,4 +221,6 @@ class Worker:
                 conn, document_id, status=status, last_error=None if status == "delivered" else reason
             )
             await record(conn, document_id, status, tenant_id=tenant_id, reason=reason)
+            payload = {"id": document_id, "status": status, "reason": reason}
+            await webhooks.notify(conn, tenant_id, webhooks.OUTBOUND_FINAL, payload)
         log.info("document %s %s: %s", document_id, status, reason, extra={"document_id": document_id})

@@ -12,7 +12,7 @@ from accesspoint.identity import load_identity
 from accesspoint.pipeline.inbound import InboundSettings
 from accesspoint.pipeline.routing import StaticRouting
 from accesspoint.pipeline.worker import Worker, WorkerSettings
-from accesspoint.server import api_documents, api_openapi, api_validate, as4_endpoint, health
+from accesspoint.server import api_documents, api_openapi, api_validate, api_webhooks, as4_endpoint, health
 from accesspoint.server.auth import auth_middleware
 from accesspoint.server.keys import CONFIG, IDENTITY, INBOUND_SETTINGS, METRICS, STORE, VALIDATION
 from accesspoint.server.metrics import Metrics
@@ -93,4 +93,6 @@ def create_app(config: Config) -> web.Application:
     app.router.add_get("/api/v1/inbox/{id}", api_documents.inbox_item)
     app.router.add_get("/api/v1/inbox/{id}/document", api_documents.inbox_document)
     app.router.add_post("/api/v1/inbox/{id}/ack", api_documents.inbox_ack)
+    app.router.add_post("/api/v1/webhooks", api_webhooks.create)
+    app.router.add_get("/api/v1/webhooks", api_webhooks.index)
     return app

@@ -1,0 +1,36 @@
+"""``POST/GET /api/v1/webhooks``: a tenant registers where it is told of inbound arrivals and final
+outbound statuses. The signing secret is answered once, at registration."""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+
+from accesspoint.pipeline.webhooks import WebhookError, list_webhooks, register_webhook
+from accesspoint.server.keys import STORE, TENANT
+from accesspoint.server.problems import problem
+
+
+async def create(request: web.Request) -> web.Response:
+    try:
+        body = await request.json()
+        url, events = body["url"], list(body.get("events", ["*"]))
+    except (json.JSONDecodeError, KeyError, TypeError):
+        return problem(400, "Bad Request", 'send {"url": ..., "events": [...]}', code="bad-request")
+    try:
+        async with request.app[STORE].begin() as conn:
+            webhook_id, secret = await register_webhook(
+                conn, request[TENANT].id, str(url), [str(e) for e in events]
+            )
+    except WebhookError as exc:
+        return problem(422, "Invalid webhook", str(exc), code="invalid-webhook")
+    return web.json_response({"id": webhook_id, "url": url, "events": events, "secret": secret}, status=201)
+
+
+async def index(request: web.Request) -> web.Response:
+    async with request.app[STORE].connect() as conn:
+        hooks = await list_webhooks(conn, request[TENANT].id)
+    return web.json_response(
+        {"items": [{"id": h.id, "url": h.url, "events": list(h.events), "active": h.active} for h in hooks]}
+    )
