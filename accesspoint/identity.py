@@ -12,7 +12,7 @@ from accesspoint.as4 import AnchorTrust
 from accesspoint.config import Config
 from accesspoint.pki import Credentials, generate_dev_pki, load_credentials
 from accesspoint.pki.credentials import load_certificates
-from accesspoint.pki.devpki import DEFAULT_SEATS
+from accesspoint.pki.devpki import AP_CA_FILE, DEFAULT_SEATS, ROOT_CA_FILE
 
 log = logging.getLogger("ehfgate.identity")
 
@@ -46,10 +46,10 @@ def load_identity(config: Config) -> APIdentity:
                 files = generate_dev_pki(dev, (seat,))
                 key_path, cert_path = files.keys[seat], files.certificates[seat]
                 log.info("generated a development PKI in %s (not for production)", dev)
-            chain = sorted(p for p in dev.glob("*.pem") if p.name.startswith(("ap-ca", "intermediate")))
+            chain = [dev / AP_CA_FILE]
             credentials = load_credentials(key_path, cert_path, chain)
             if not anchors_files:
-                anchors_files = sorted(dev.glob("root*.pem"))
+                anchors_files = [dev / ROOT_CA_FILE]
         certificates = [c for path in anchors_files for c in load_certificates(Path(path).read_bytes())]
     except (OSError, ValueError) as exc:
         raise IdentityError(f"ap.key / ap.cert / trust.anchors: {exc}") from exc

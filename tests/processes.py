@@ -91,6 +91,11 @@ class Server:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(10)
+        self._close_log()
+
+    def _close_log(self) -> None:
+        if self.log is not None:
+            self.log.close()
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -99,6 +104,7 @@ class Server:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
+        self._close_log()
 
     def get_json(self, path: str) -> Any:
         with urllib.request.urlopen(self.url + path, timeout=10) as response:  # noqa: S310 - loopback

@@ -87,9 +87,9 @@ async def receive(
             "refused AS4 message: %s %s", exc.code, exc.reason, extra={"message_id": exc.ref_to_message_id}
         )
         return _error(identity, exc)
-    receipt = build_receipt(message, signer=identity.credentials)
     if message.is_ping:
-        return Answer("receipt", receipt.content_type, receipt.body)
+        ping = build_receipt(message, signer=identity.credentials)
+        return Answer("receipt", ping.content_type, ping.body)
     stored = await _original_receipt(store, message.message_id)
     if stored is not None:
         log.info(
@@ -109,6 +109,7 @@ async def receive(
                 f"final recipient {recipient!r} is not served here", ref_to_message_id=message.message_id
             ),
         )
+    receipt = build_receipt(message, signer=identity.credentials)  # signed only for what is stored
     try:
         await _store(
             store, tenant_id, message, body, content_type, receipt.content_type, receipt.body, settings

@@ -4,6 +4,7 @@ the API answers 202 only after the document, its job and its first event are com
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
@@ -47,14 +48,21 @@ def new_message_id() -> str:
 
 
 async def submit(
-    store: Store, tenant: Tenant, body: bytes, report: Report, *, idempotency_key: str | None = None
+    store: Store,
+    tenant: Tenant,
+    body: bytes,
+    validate: Callable[[bytes], Awaitable[Report]],
+    *,
+    idempotency_key: str | None = None,
 ) -> Submission:
-    """Store and queue a validated document; a repeated ``idempotency_key`` returns the first submission."""
+    """Validate, store and queue a document. A repeated ``idempotency_key`` returns the first submission
+    before any validation work (and even if the repeated body differs)."""
     if idempotency_key:
         async with store.connect() as conn:
             existing = await outbound_by_idempotency_key(conn, tenant.id, idempotency_key)
         if existing is not None:
             return Submission(existing, created=False)
+    report = await validate(body)
     if not report.valid:
         raise DocumentRejected(report)
     envelope_bytes = body if report.document.envelope is not None else sbdh.envelope_for_ubl(body)

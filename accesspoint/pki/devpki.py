@@ -21,6 +21,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from accesspoint.pki.credentials import Credentials
 
+ROOT_CA_FILE = "root-ca.pem"
+AP_CA_FILE = "ap-ca.pem"
 DEFAULT_SEATS = ("POP000001", "POP000002")
 KEY_SIZE = 2048
 _CA_YEARS = 10
@@ -225,8 +227,8 @@ def generate_dev_pki(
     directory = Path(out_dir)
     directory.mkdir(parents=True, exist_ok=True)
     pki = create_dev_pki(seats, organisation=organisation, country=country)
-    root_path = directory / "root-ca.pem"
-    ca_path = directory / "ap-ca.pem"
+    root_path = directory / ROOT_CA_FILE
+    ca_path = directory / AP_CA_FILE
     _write(root_path, _pem(pki.root.certificate), private=False, overwrite=overwrite)
     _write(ca_path, _pem(pki.ap_ca.certificate), private=False, overwrite=overwrite)
     keys: dict[str, Path] = {}

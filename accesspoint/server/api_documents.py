@@ -77,12 +77,11 @@ async def submit_document(request: web.Request) -> web.Response:
         return problem(415, "Unsupported Media Type", detail, code="unsupported-media-type")
     body = await request.read()
     try:
-        report = await request.app[VALIDATION].validate(body)
         submission = await submit(
             request.app[STORE],
             request[TENANT],
             body,
-            report,
+            request.app[VALIDATION].validate,
             idempotency_key=request.headers.get("Idempotency-Key"),
         )
     except XMLSizeError as exc:

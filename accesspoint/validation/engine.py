@@ -13,6 +13,7 @@ from pathlib import Path
 from lxml import etree
 
 from accesspoint.validation.catalogue import Catalogue, Profile
+from accesspoint.validation.envelope import check_envelope
 from accesspoint.validation.identify import Identity, identify
 from accesspoint.validation.report import (
     RULE_RULESET_ERROR,
@@ -62,8 +63,6 @@ class Validator:
         findings: list[Finding] = []
         envelope_info = None
         if etree.QName(document).namespace == SBDH_NS:
-            from accesspoint.validation.envelope import check_envelope
-
             checked = check_envelope(document, self.root, self.catalogue, self.schemas)
             findings.extend(checked.findings)
             envelope_info = checked.info

@@ -5,7 +5,7 @@ The JSON form (``Report.to_dict``) is a public format documented in the README; 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 Flag = Literal["fatal", "warning", "information"]
@@ -91,7 +91,6 @@ class Report:
     release: str = ""
     name: str | None = None
     duration_ms: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def fatal(self) -> tuple[Finding, ...]:
