@@ -22,6 +22,7 @@ from accesspoint.pipeline.webhooks import verify_signature
 from tests.processes import Server, ap_env, dev_pki, ehfgate
 from tests.storage import create_postgres_database, drop_postgres_database
 
+DOCUMENTS = 50
 SELLER, BUYER, NOBODY = "0192:123456785", "0192:987654325", "0192:810418052"
 
 
@@ -137,7 +138,7 @@ def test_documents_posted_to_a_arrive_once_in_b(
     assert status == 201 and hook["secret"]
     assert "secret" not in api(b, "GET", "/api/v1/webhooks", key_b)[1]["items"][0]
     ids = []
-    for i in range(10):
+    for i in range(DOCUMENTS):
         status, body = api(
             a,
             "POST",
@@ -169,21 +170,21 @@ def test_documents_posted_to_a_arrive_once_in_b(
 
     def inbox_complete() -> bool:
         items = api(b, "GET", "/api/v1/inbox?limit=100", key_b)[1]["items"]
-        return len(items) == 10 and all(item["status"] == "accepted" for item in items)
+        return len(items) == DOCUMENTS and all(item["status"] == "accepted" for item in items)
 
     wait_for(inbox_complete)
     items = api(b, "GET", "/api/v1/inbox?limit=4", key_b)[1]
     assert len(items["items"]) == 4 and items["next_cursor"]
     rest = api(b, "GET", f"/api/v1/inbox?limit=100&after={items['next_cursor']}", key_b)[1]
-    assert len(rest["items"]) == 6
-    assert len({i["message_id"] for i in items["items"] + rest["items"]}) == 10
+    assert len(rest["items"]) == DOCUMENTS - 4
+    assert len({i["message_id"] for i in items["items"] + rest["items"]}) == DOCUMENTS
     first = items["items"][0]["id"]
     status, payload = api(b, "GET", f"/api/v1/inbox/{first}/document", key_b)
     assert status == 200 and b"StandardBusinessDocument" in payload and b"987654325" in payload
     status, acked = api(b, "POST", f"/api/v1/inbox/{first}/ack", key_b)
     assert status == 200 and acked["acked_at"]
 
-    wait_for(lambda: len(Hooks.received) >= 10)
+    wait_for(lambda: len(Hooks.received) >= DOCUMENTS)
     hooks.shutdown()
     told = set()
     for headers, raw in Hooks.received:
@@ -192,6 +193,29 @@ def test_documents_posted_to_a_arrive_once_in_b(
         assert event["event"] == "inbound.received" and event["data"]["status"] == "accepted"
         told.add(event["data"]["id"])
     assert told == {item["id"] for item in items["items"] + rest["items"]}
+
+    sent = metric_samples(a)
+    assert sent[("ehfgate_outbound_documents_total", 'status="delivered"')] == DOCUMENTS
+    assert sent[("ehfgate_send_seconds_count", 'outcome="delivered"')] == DOCUMENTS
+    assert sent[("ehfgate_delivery_seconds_count", 'status="delivered"')] == DOCUMENTS
+    # the repeated Idempotency-Key is answered without validating again
+    assert sent[("ehfgate_validations_total", 'verdict="valid"')] == DOCUMENTS
+    received = metric_samples(b)
+    assert received[("ehfgate_inbound_documents_total", 'status="accepted"')] == DOCUMENTS
+    assert received[("ehfgate_as4_messages_total", 'direction="in",outcome="receipt"')] == DOCUMENTS
+
+
+def metric_samples(server: Server) -> dict[tuple[str, str], float]:
+    """The Prometheus text of ``/metrics`` as {(name, labels): value}."""
+    with urllib.request.urlopen(server.url + "/metrics", timeout=10) as response:  # noqa: S310 - loopback
+        text = response.read().decode()
+    samples: dict[tuple[str, str], float] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            series, value = line.rsplit(" ", 1)
+            name, _, labels = series.partition("{")
+            samples[(name, labels.rstrip("}"))] = float(value)
+    return samples
 
 
 def test_api_refusals(pair: tuple[Server, str, Server, str], invoice: bytes) -> None:

@@ -19,6 +19,7 @@ from accesspoint.as4 import (
     not_serviced,
     read_user_message,
 )
+from accesspoint.as4.errors import OTHER
 from accesspoint.identity import APIdentity
 from accesspoint.peppol.identifiers import IdentifierError, participant
 from accesspoint.pipeline.answer import Answer
@@ -53,7 +54,7 @@ async def _original_receipt(store: Store, message_id: str) -> Answer | None:
         row = (
             await conn.execute(
                 sa.select(received_messages.c.receipt_blob).where(
-                    received_messages.c.message_id == message_id
+                    received_messages.c.message_id == message_id, received_messages.c.expires_at > now()
                 )
             )
         ).first()
@@ -61,6 +62,12 @@ async def _original_receipt(store: Store, message_id: str) -> Answer | None:
             return None
         content, media_type = await get_blob(conn, row.receipt_blob)
     return Answer("receipt", media_type, content)
+
+
+async def _received_before(store: Store, message_id: str) -> bool:
+    async with store.connect() as conn:
+        found = await conn.execute(sa.select(inbound.c.id).where(inbound.c.message_id == message_id))
+        return found.first() is not None
 
 
 def _error(identity: APIdentity, error: EbmsError) -> Answer:
@@ -116,9 +123,21 @@ async def receive(
         )
     except IntegrityError:  # the same MessageId committed concurrently: its receipt is the answer
         stored = await _original_receipt(store, message.message_id)
-        if stored is None:
+        if stored is not None:
+            return stored
+        if not await _received_before(store, message.message_id):
             raise
-        return stored
+        # Received long ago, beyond the duplicate-detection window: never deliver a second copy.
+        log.warning("MessageId reused after its retention window", extra={"message_id": message.message_id})
+        return _error(
+            identity,
+            EbmsError(
+                OTHER,
+                f"MessageId {message.message_id} was received before, beyond the duplicate-detection window",
+                ref_to_message_id=message.message_id,
+                reason="message-id-reused",
+            ),
+        )
     failpoints.hit("inbound.after_commit")
     return Answer("receipt", receipt.content_type, receipt.body)
 
@@ -140,6 +159,12 @@ async def _store(
         raw_blob = await put_blob(conn, raw, raw_type)
         payload_blob = await put_blob(conn, message.payload, "application/xml")
         receipt_blob = await put_blob(conn, receipt, receipt_type)
+        # A key kept past its retention no longer counts; the message is new again.
+        await conn.execute(
+            received_messages.delete().where(
+                received_messages.c.message_id == header.message_id, received_messages.c.expires_at <= stamp
+            )
+        )
         await conn.execute(
             received_messages.insert().values(
                 message_id=header.message_id,
@@ -173,3 +198,26 @@ async def _store(
             conn, document_id, "received", tenant_id=tenant_id, actor=header.from_party.value,
             message_id=header.message_id,
         )  # fmt: skip
+
+
+async def forget_expired_message_ids(store: Store, *, at: float | None = None, batch: int = 1000) -> int:
+    """Delete duplicate-detection keys past their retention, in batches; returns how many went.
+
+    The documents and their receipts stay: only the MessageId's power to short-circuit a resend ends.
+    """
+    cutoff = now() if at is None else at
+    removed = 0
+    while True:
+        async with store.begin() as conn:
+            expired = (
+                sa.select(received_messages.c.message_id)
+                .where(received_messages.c.expires_at <= cutoff)
+                .limit(batch)
+                .scalar_subquery()
+            )
+            result = await conn.execute(
+                received_messages.delete().where(received_messages.c.message_id.in_(expired))
+            )
+        removed += result.rowcount
+        if result.rowcount < batch:
+            return removed

@@ -6,17 +6,18 @@ durable queue (job kind ``WEBHOOK_JOB``), one attempt per lease: a slow or broke
 its own deliveries and never blocks or fails the document pipeline.
 
 Receivers authenticate a delivery with ``Ehfgate-Signature: t=<unix time>,v1=<hex HMAC-SHA256>`` over
-``b"<t>." + body``; the timestamp lets them reject replays (see ``verify_signature``).
+``b"<t>." + body``; the timestamp lets them reject replays (see ``verify_signature``). Each webhook's
+secret is HMAC(``webhooks.secret_key``, webhook id): derived when needed, never stored.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import hmac
 import json
 import random
-import secrets
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -51,8 +52,14 @@ class WebhookError(ValueError):
     """A webhook registration that cannot be accepted (bad URL or unknown event)."""
 
 
+def webhook_secret(key: bytes, webhook_id: str) -> str:
+    """The signing secret of one webhook, derived from the server's ``webhooks.secret_key``."""
+    mac = hmac.new(key, f"ehfgate webhook secret: {webhook_id}".encode(), hashlib.sha256).digest()
+    return "whsec_" + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
 async def register_webhook(
-    conn: AsyncConnection, tenant_id: str, url: str, events: list[str]
+    conn: AsyncConnection, key: bytes, tenant_id: str, url: str, events: list[str]
 ) -> tuple[str, str]:
     """Register ``url`` for ``events``; returns (webhook id, secret). The secret is shown only here."""
     parts = urlsplit(url)
@@ -63,10 +70,8 @@ async def register_webhook(
     unknown = sorted(set(events) - {*EVENTS, ALL_EVENTS})
     if unknown:
         raise WebhookError(f"unknown webhook events {unknown}; known: {[*EVENTS, ALL_EVENTS]}")
-    secret = f"whsec_{secrets.token_urlsafe(32)}"
-    # Stored as given: encrypting webhook secrets at rest is a later issue.
-    webhook_id = await repo.insert_webhook(conn, tenant_id, url, sorted(set(events)), secret)
-    return webhook_id, secret
+    webhook_id = await repo.insert_webhook(conn, tenant_id, url, sorted(set(events)))
+    return webhook_id, webhook_secret(key, webhook_id)
 
 
 async def list_webhooks(conn: AsyncConnection, tenant_id: str) -> list[Webhook]:
@@ -153,14 +158,14 @@ def body_of(delivery: repo.WebhookDelivery) -> bytes:
 
 
 async def _post(
-    session: aiohttp.ClientSession, target: repo.DeliveryTarget, timeout_seconds: float
+    session: aiohttp.ClientSession, target: repo.DeliveryTarget, secret: str, timeout_seconds: float
 ) -> tuple[int | None, str | None]:
     """One POST; (HTTP status or None, error or None). Endpoint failures are returned, never raised."""
     delivery = target.delivery
     body = body_of(delivery)
     headers = {
         "Content-Type": "application/json",
-        SIGNATURE_HEADER: signature_header(target.secret, int(time.time()), body),
+        SIGNATURE_HEADER: signature_header(secret, int(time.time()), body),
         EVENT_HEADER: delivery.event,
         DELIVERY_HEADER: delivery.id,
     }
@@ -186,6 +191,7 @@ async def deliver(
     job: queue.Job,
     session: aiohttp.ClientSession,
     *,
+    key: bytes,
     schedule: Sequence[float] = DEFAULT_SCHEDULE,
     timeout_seconds: float = TIMEOUT_SECONDS,
 ) -> str:
@@ -216,7 +222,8 @@ async def deliver(
                 )
         return "failed"
 
-    status_code, error = await _post(session, target, timeout_seconds)
+    secret = webhook_secret(key, delivery.webhook_id)
+    status_code, error = await _post(session, target, secret, timeout_seconds)
     attempts = delivery.attempts + 1
     async with store.begin() as conn:
         if error is None:

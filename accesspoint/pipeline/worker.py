@@ -13,6 +13,7 @@ import logging
 import os
 import random
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -23,12 +24,14 @@ from accesspoint import failpoints, sbdh
 from accesspoint.identity import APIdentity
 from accesspoint.pipeline import sent_message, webhooks
 from accesspoint.pipeline.delivery import Delivery, build, transmit
-from accesspoint.pipeline.inbound import VALIDATE_JOB
+from accesspoint.pipeline.inbound import VALIDATE_JOB, forget_expired_message_ids
+from accesspoint.pipeline.observer import NoObserver, PipelineObserver
 from accesspoint.pipeline.outbound import SEND_JOB
 from accesspoint.pipeline.routing import NoRoute, StaticRouting
 from accesspoint.store import queue
 from accesspoint.store.blobs import get_blob, put_blob
 from accesspoint.store.documents import (
+    Outbound,
     add_evidence,
     get_inbound,
     get_outbound,
@@ -40,6 +43,7 @@ from accesspoint.store.events import record
 from accesspoint.store.ids import new_id, now
 from accesspoint.store.schema import evidence
 from accesspoint.validation.report import Report
+from accesspoint.validation.setup import ValidationUnavailable
 
 log = logging.getLogger("ehfgate.worker")
 Validate = Callable[[bytes], Awaitable[Report]]
@@ -53,6 +57,10 @@ class WorkerSettings:
     timeout_seconds: float = 120
     concurrency: int = 4
     idle_seconds: float = 0.5
+    # How soon an inbound document is tried again while validation is not ready (artifacts compiling).
+    not_ready_seconds: float = 5
+    # How often expired duplicate-detection keys are deleted.
+    housekeeping_seconds: float = 3600
 
 
 def _owner() -> str:
@@ -67,18 +75,35 @@ class Worker:
         routing: StaticRouting,
         validate: Validate,
         settings: WorkerSettings,
+        observer: PipelineObserver | None = None,
+        *,
+        webhook_key: bytes,
     ) -> None:
         self.store = store
         self.identity = identity
         self.routing = routing
         self.validate = validate
         self.settings = settings
+        self.observer: PipelineObserver = observer or NoObserver()
+        self.webhook_key = webhook_key
         self.owner = _owner()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until ``stop`` is set, with ``concurrency`` jobs in flight."""
         async with aiohttp.ClientSession() as session:
-            await asyncio.gather(*(self._loop(stop, session) for _ in range(self.settings.concurrency)))
+            loops = [self._loop(stop, session) for _ in range(self.settings.concurrency)]
+            await asyncio.gather(self._housekeeping(stop), *loops)
+
+    async def _housekeeping(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                removed = await forget_expired_message_ids(self.store)
+                if removed:
+                    log.info("forgot %d expired duplicate-detection keys", removed)
+            except Exception:
+                log.exception("housekeeping failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.settings.housekeeping_seconds)
 
     async def _loop(self, stop: asyncio.Event, session: aiohttp.ClientSession) -> None:
         while not stop.is_set():
@@ -101,7 +126,7 @@ class Worker:
         elif job.kind == VALIDATE_JOB:
             await self._validate_inbound(job)
         else:
-            await webhooks.deliver(self.store, job, session)
+            await webhooks.deliver(self.store, job, session, key=self.webhook_key)
         return True
 
     async def _validate_inbound(self, job: queue.Job) -> None:
@@ -112,15 +137,25 @@ class Worker:
             async with self.store.begin() as conn:
                 await queue.complete(conn, job)
             return
-        report = await self.validate(payload)
+        try:
+            report = await self.validate(payload)
+        except ValidationUnavailable as exc:
+            # Not the document's fault: try again soon rather than after the lease expires.
+            async with self.store.begin() as conn:
+                await queue.reschedule(conn, job, now() + self.settings.not_ready_seconds)
+            log.warning("inbound %s waits for validation: %s", document.id, exc)
+            return
         status = "accepted" if report.valid else "rejected"
         async with self.store.begin() as conn:
-            if await queue.complete(conn, job):
+            completed = await queue.complete(conn, job)
+            if completed:
                 await update_inbound(conn, document.id, status=status, report=report.to_dict())
                 await record(conn, document.id, status, tenant_id=document.tenant_id, fatal=len(report.fatal))
                 summary = {"id": document.id, "status": status, "message_id": document.message_id,
                            "sender": document.sender, "receiver": document.receiver}  # fmt: skip
                 await webhooks.notify(conn, document.tenant_id, webhooks.INBOUND_RECEIVED, summary)
+        if completed:
+            self.observer.inbound_validated(status)
 
     async def _sent_before(self, document_id: str) -> tuple[dict[str, object], bytes] | None:
         async with self.store.connect() as conn:
@@ -147,7 +182,7 @@ class Worker:
         try:
             endpoint = self.routing.resolve(document.receiver)
         except NoRoute as exc:
-            await self._finish(job, document.id, document.tenant_id, "failed", str(exc), None)
+            await self._finish(job, document, "failed", str(exc), None)
             return
         stored = await self._sent_before(document.id)
         if stored is not None:
@@ -156,9 +191,7 @@ class Worker:
             try:
                 sent = build(self.identity, envelope, endpoint.certificate, document.message_id)
             except (ValueError, sbdh.EnvelopeReadError) as exc:
-                await self._finish(
-                    job, document.id, document.tenant_id, "failed", f"cannot build: {exc}", None
-                )
+                await self._finish(job, document, "failed", f"cannot build: {exc}", None)
                 return
             async with self.store.begin() as conn:
                 blob = await put_blob(conn, sent.body, sent.content_type)
@@ -175,14 +208,16 @@ class Worker:
                 attempt=job.attempts,
                 url=endpoint.url,
             )
+        started = time.monotonic()
         result = await transmit(
             self.identity, sent, endpoint.url, session=session, timeout_seconds=self.settings.timeout_seconds
         )
+        self.observer.transmitted(result.outcome, time.monotonic() - started)
         failpoints.hit("outbound.after_transmit")
         if result.outcome == "delivered":
-            await self._finish(job, document.id, document.tenant_id, "delivered", result.reason, result)
+            await self._finish(job, document, "delivered", result.reason, result)
         elif result.outcome == "permanent" or job.attempts > len(self.settings.retry_schedule):
-            await self._finish(job, document.id, document.tenant_id, "failed", result.reason, result)
+            await self._finish(job, document, "failed", result.reason, result)
         else:
             delay = self.settings.retry_schedule[job.attempts - 1] * random.uniform(0.8, 1.2)  # noqa: S311 - jitter
             async with self.store.begin() as conn:
@@ -201,12 +236,12 @@ class Worker:
     async def _finish(
         self,
         job: queue.Job,
-        document_id: str,
-        tenant_id: str,
+        document: Outbound,
         status: str,
         reason: str,
         result: Delivery | None,
     ) -> None:
+        document_id, tenant_id = document.id, document.tenant_id
         async with self.store.begin() as conn:
             if not await queue.complete(conn, job):
                 return  # the lease was lost: the new owner decides
@@ -223,4 +258,5 @@ class Worker:
             await record(conn, document_id, status, tenant_id=tenant_id, reason=reason)
             payload = {"id": document_id, "status": status, "reason": reason}
             await webhooks.notify(conn, tenant_id, webhooks.OUTBOUND_FINAL, payload)
+        self.observer.outbound_final(status, now() - document.created_at)
         log.info("document %s %s: %s", document_id, status, reason, extra={"document_id": document_id})

@@ -8,7 +8,7 @@ import json
 from aiohttp import web
 
 from accesspoint.pipeline.webhooks import WebhookError, list_webhooks, register_webhook
-from accesspoint.server.keys import STORE, TENANT
+from accesspoint.server.keys import STORE, TENANT, WEBHOOK_KEY
 from accesspoint.server.problems import problem
 
 
@@ -21,7 +21,7 @@ async def create(request: web.Request) -> web.Response:
     try:
         async with request.app[STORE].begin() as conn:
             webhook_id, secret = await register_webhook(
-                conn, request[TENANT].id, str(url), [str(e) for e in events]
+                conn, request.app[WEBHOOK_KEY], request[TENANT].id, str(url), [str(e) for e in events]
             )
     except WebhookError as exc:
         return problem(422, "Invalid webhook", str(exc), code="invalid-webhook")

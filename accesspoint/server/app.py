@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from accesspoint import keyfile
 from accesspoint.config import Config
 from accesspoint.identity import load_identity
 from accesspoint.pipeline.inbound import InboundSettings
@@ -14,12 +15,23 @@ from accesspoint.pipeline.routing import StaticRouting
 from accesspoint.pipeline.worker import Worker, WorkerSettings
 from accesspoint.server import api_documents, api_openapi, api_validate, api_webhooks, as4_endpoint, health
 from accesspoint.server.auth import auth_middleware
-from accesspoint.server.keys import CONFIG, IDENTITY, INBOUND_SETTINGS, METRICS, STORE, VALIDATION
+from accesspoint.server.keys import (
+    CONFIG,
+    IDENTITY,
+    INBOUND_SETTINGS,
+    METRICS,
+    STORE,
+    VALIDATION,
+    WEBHOOK_KEY,
+)
 from accesspoint.server.metrics import Metrics
 from accesspoint.server.problems import Handler, problem_middleware
 from accesspoint.server.validation_service import ValidationService
 from accesspoint.store.engine import Store
+from accesspoint.store.keyring import agree_on_key
 from accesspoint.store.migrate import upgrade
+
+WEBHOOK_KEY_FILE = "webhooks.key"
 
 
 @web.middleware
@@ -32,7 +44,7 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
 
 
 async def _validation_ctx(app: web.Application) -> AsyncIterator[None]:
-    service = ValidationService(app[CONFIG])
+    service = ValidationService(app[CONFIG], observe=app[METRICS].validated)
     app[VALIDATION] = service
     await service.start()
     yield
@@ -44,6 +56,11 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     store = Store(config.store_url)
     if config.store.migrate_on_start:
         await upgrade(store)
+    try:
+        await agree_on_key(store, "webhooks.secret_key", keyfile.fingerprint(app[WEBHOOK_KEY], "webhooks"))
+    except BaseException:
+        await store.close()
+        raise
     app[STORE] = store
     yield
     await store.close()
@@ -58,7 +75,13 @@ async def _worker_ctx(app: web.Application) -> AsyncIterator[None]:
         concurrency=config.outbound.workers,
     )
     worker = Worker(
-        app[STORE], app[IDENTITY], StaticRouting(config.routing.static), app[VALIDATION].validate, settings
+        app[STORE],
+        app[IDENTITY],
+        StaticRouting(config.routing.static),
+        app[VALIDATION].validate,
+        settings,
+        observer=app[METRICS],
+        webhook_key=app[WEBHOOK_KEY],
     )
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
@@ -75,6 +98,9 @@ def create_app(config: Config) -> web.Application:
     app[CONFIG] = config
     app[METRICS] = Metrics()
     app[IDENTITY] = load_identity(config)
+    app[WEBHOOK_KEY] = keyfile.resolve(
+        config.webhooks.secret_key, config.server.data_dir / WEBHOOK_KEY_FILE, "webhooks.secret_key"
+    )
     app[INBOUND_SETTINGS] = InboundSettings(config.inbound.duplicate_retention_days * 86400)
     app.cleanup_ctx.append(_store_ctx)
     app.cleanup_ctx.append(_validation_ctx)

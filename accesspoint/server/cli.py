@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from typing import Any
 
 from aiohttp import web
@@ -19,8 +20,11 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
+    from accesspoint.identity import IdentityError
+    from accesspoint.keyfile import KeyFileError
     from accesspoint.server.app import create_app
     from accesspoint.server.logs import configure_logging
+    from accesspoint.store.keyring import KeyMismatch
 
     configure_logging()
     host = args.host or config.server.host
@@ -28,5 +32,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
     logging.getLogger("ehfgate.server").info(
         "listening on http://%s:%s (config: %s)", host, port, config.source
     )
-    web.run_app(create_app(config), host=host, port=port, print=None, access_log=None)
+    try:
+        web.run_app(create_app(config), host=host, port=port, print=None, access_log=None)
+    except (IdentityError, KeyFileError, KeyMismatch) as exc:
+        print(f"ehfgate serve: {exc}", file=sys.stderr)
+        return 2
     return 0

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from accesspoint.config import Config
@@ -19,9 +21,15 @@ from accesspoint.xml import XMLLimits
 log = logging.getLogger("ehfgate.validation")
 
 
+Observe = Callable[[Report, float], None]
+
+
 class ValidationService:
-    def __init__(self, config: Config) -> None:
+    """``observe`` sees every report and its time (API, submissions and inbound alike)."""
+
+    def __init__(self, config: Config, observe: Observe | None = None) -> None:
         self._config = config
+        self._observe = observe
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="validation")
         self._validator: Validator | None = None
         self.problem: str | None = "validation artifacts are loading"
@@ -53,7 +61,11 @@ class ValidationService:
         if validator is None:
             raise ValidationUnavailable(self.problem or "validation is not ready")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, lambda: validator.validate(data, name=name))
+        started = time.perf_counter()
+        report = await loop.run_in_executor(self._executor, lambda: validator.validate(data, name=name))
+        if self._observe is not None:
+            self._observe(report, time.perf_counter() - started)
+        return report
 
     async def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

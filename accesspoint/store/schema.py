@@ -173,7 +173,6 @@ webhooks = Table(
     Column("tenant_id", String(40), ForeignKey("tenants.id"), nullable=False, index=True),
     Column("url", Text, nullable=False),
     Column("events", JSON, nullable=False),
-    Column("secret", Text, nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", Float, nullable=False),
 )
@@ -191,4 +190,14 @@ webhook_deliveries = Table(
     Column("last_error", Text),
     Column("created_at", Float, nullable=False),
     Column("delivered_at", Float),
+)
+
+# Fingerprints of the keys processes sign with (webhooks.secret_key, secrets.key): every process on
+# one database must hold the same keys.
+keyring = Table(
+    "keyring",
+    metadata,
+    Column("name", String(60), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
 )

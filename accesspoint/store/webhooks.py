@@ -1,7 +1,7 @@
 """Tenant webhooks and their deliveries: rows only; signing and sending live in ``pipeline.webhooks``.
 
-The secret is read in one place only (``delivery_target``), for signing: listings never carry it, so
-an API built on them cannot leak it.
+No signing secret is stored: each is derived from ``webhooks.secret_key`` and the webhook id when
+needed, so the database alone cannot forge a signature.
 """
 
 from __future__ import annotations
@@ -44,12 +44,11 @@ class WebhookDelivery:
 
 @dataclass(frozen=True, slots=True)
 class DeliveryTarget:
-    """What one delivery attempt needs: the delivery and its webhook's URL, secret and tenant."""
+    """What one delivery attempt needs: the delivery and its webhook's URL and tenant."""
 
     delivery: WebhookDelivery
     tenant_id: str
     url: str
-    secret: str
     active: bool
 
 
@@ -82,18 +81,14 @@ _PUBLIC = (
 )
 
 
-async def insert_webhook(
-    conn: AsyncConnection, tenant_id: str, url: str, events: list[str], secret: str
-) -> str:
+async def insert_webhook(conn: AsyncConnection, tenant_id: str, url: str, events: list[str]) -> str:
     webhook_id = new_id("wh")
-    # TODO(encryption at rest): the secret is stored as given for now; encrypting it is a later issue.
     await conn.execute(
         webhooks.insert().values(
             id=webhook_id,
             tenant_id=tenant_id,
             url=url,
             events=list(events),
-            secret=secret,
             active=True,
             created_at=now(),
         )
@@ -148,7 +143,6 @@ async def delivery_target(conn: AsyncConnection, delivery_id: str) -> DeliveryTa
             webhook_deliveries,
             webhooks.c.tenant_id,
             webhooks.c.url,
-            webhooks.c.secret,
             webhooks.c.active,
         )
         .join(webhooks, webhooks.c.id == webhook_deliveries.c.webhook_id)
@@ -157,7 +151,7 @@ async def delivery_target(conn: AsyncConnection, delivery_id: str) -> DeliveryTa
     row = (await conn.execute(query)).first()
     if row is None:
         return None
-    return DeliveryTarget(_delivery(row), row.tenant_id, row.url, row.secret, bool(row.active))
+    return DeliveryTarget(_delivery(row), row.tenant_id, row.url, bool(row.active))
 
 
 async def update_delivery(conn: AsyncConnection, delivery_id: str, **values: Any) -> None:

@@ -14,16 +14,19 @@ from typing import Any
 
 import aiohttp
 import pytest
+import sqlalchemy as sa
 from aiohttp import web
 
 from accesspoint.pipeline import webhooks
 from accesspoint.store import queue
+from accesspoint.store import schema as repo_schema
 from accesspoint.store import webhooks as repo
 from accesspoint.store.engine import Store
 from accesspoint.store.events import history
 from accesspoint.store.tenants import create_tenant
 
 TINY = (0.01, 0.01)
+KEY = b"k" * 32
 
 
 @dataclass
@@ -83,7 +86,7 @@ async def _tenant(store: Store, name: str) -> str:
 
 async def _register(store: Store, tenant_id: str, url: str, events: list[str]) -> tuple[str, str]:
     async with store.begin() as conn:
-        return await webhooks.register_webhook(conn, tenant_id, url, events)
+        return await webhooks.register_webhook(conn, KEY, tenant_id, url, events)
 
 
 async def _notify(store: Store, tenant_id: str, event: str, payload: dict[str, Any]) -> list[str]:
@@ -105,7 +108,7 @@ async def _drain(store: Store, session: aiohttp.ClientSession, **kwargs: Any) ->
     """Run webhook jobs until none is left; the statuses ``deliver`` returned."""
     outcomes: list[str] = []
     while (job := await _lease(store, wait=0.5)) is not None:
-        outcomes.append(await webhooks.deliver(store, job, session, **kwargs))
+        outcomes.append(await webhooks.deliver(store, job, session, key=KEY, **kwargs))
     return outcomes
 
 
@@ -177,14 +180,14 @@ async def test_server_error_is_retried_until_delivered(
 
     first = await _lease(store)
     assert first is not None
-    assert await webhooks.deliver(store, first, session, schedule=TINY) == "pending"
+    assert await webhooks.deliver(store, first, session, key=KEY, schedule=TINY) == "pending"
     pending = await _delivery(store, delivery_id)
     assert (pending.status, pending.attempts, pending.last_status) == ("pending", 1, 500)
     assert pending.last_error is not None and "500" in pending.last_error
 
     second = await _lease(store)
     assert second is not None and second.id == first.id
-    assert await webhooks.deliver(store, second, session, schedule=TINY) == "delivered"
+    assert await webhooks.deliver(store, second, session, key=KEY, schedule=TINY) == "delivered"
     done = await _delivery(store, delivery_id)
     assert (done.status, done.attempts, done.last_status, done.last_error) == ("delivered", 2, 200, None)
     assert [r["verified"] for r in receiver.requests] == [True, True]
@@ -230,7 +233,9 @@ async def test_unreachable_and_slow_endpoints_are_retried_not_raised(
     [slow_id] = await _notify(store, slow_tenant, webhooks.OUTBOUND_FINAL, {"document_id": "doc_2"})
     job = await _lease(store)
     assert job is not None
-    assert await webhooks.deliver(store, job, session, schedule=TINY, timeout_seconds=0.2) == "pending"
+    assert (
+        await webhooks.deliver(store, job, session, key=KEY, schedule=TINY, timeout_seconds=0.2) == "pending"
+    )
     slow = await _delivery(store, slow_id)
     assert slow.attempts == 1 and slow.last_error is not None and "timeout" in slow.last_error
 
@@ -279,8 +284,23 @@ async def test_register_and_list_never_show_the_secret(store: Store) -> None:
     assert secret not in repr(listed) and not hasattr(listed, "secret")
     async with store.begin() as conn:
         with pytest.raises(webhooks.WebhookError):
-            await webhooks.register_webhook(conn, tenant, "ftp://erp.example/hook", ["*"])
+            await webhooks.register_webhook(conn, KEY, tenant, "ftp://erp.example/hook", ["*"])
         with pytest.raises(webhooks.WebhookError):
-            await webhooks.register_webhook(conn, tenant, "https://erp.example/hook", ["inbound.recieved"])
+            await webhooks.register_webhook(
+                conn, KEY, tenant, "https://erp.example/hook", ["inbound.recieved"]
+            )
         with pytest.raises(webhooks.WebhookError):
-            await webhooks.register_webhook(conn, tenant, "https://erp.example/hook", [])
+            await webhooks.register_webhook(conn, KEY, tenant, "https://erp.example/hook", [])
+
+
+async def test_secrets_are_derived_not_stored(store: Store) -> None:
+    tenant = await _tenant(store, "acme")
+    first_id, first = await _register(store, tenant, "https://erp.example/a", ["*"])
+    _, second = await _register(store, tenant, "https://erp.example/b", ["*"])
+    assert first != second and first.startswith("whsec_")
+    assert webhooks.webhook_secret(KEY, first_id) == first
+    assert webhooks.webhook_secret(b"x" * 32, first_id) != first  # another server key, another secret
+    async with store.connect() as conn:
+        rows = (await conn.execute(sa.select(repo_schema.webhooks))).mappings().all()
+    stored = json.dumps([dict(r) for r in rows], default=str)
+    assert first not in stored and second not in stored and "whsec_" not in stored

@@ -1,0 +1,30 @@
+"""What the pipeline reports as it works, for whoever counts it (the server's Prometheus metrics).
+
+The pipeline knows nothing of Prometheus: it calls these hooks, and the default does nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class PipelineObserver(Protocol):
+    def transmitted(self, outcome: str, seconds: float) -> None:
+        """One AS4 send attempt ended (``delivered``, ``transient`` or ``permanent``) after ``seconds``."""
+
+    def outbound_final(self, status: str, seconds_since_submit: float) -> None:
+        """An outbound document reached ``delivered`` or ``failed``, this long after it was accepted."""
+
+    def inbound_validated(self, status: str) -> None:
+        """A received document landed in the inbox as ``accepted`` or ``rejected``."""
+
+
+class NoObserver:
+    def transmitted(self, outcome: str, seconds: float) -> None:
+        pass
+
+    def outbound_final(self, status: str, seconds_since_submit: float) -> None:
+        pass
+
+    def inbound_validated(self, status: str) -> None:
+        pass
