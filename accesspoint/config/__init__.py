@@ -7,6 +7,7 @@ from accesspoint.config.loader import ConfigError, load_config
 from accesspoint.config.model import (
     APConfig,
     ArtifactsConfig,
+    AutopostConfig,
     Config,
     DistributionConfig,
     InboundConfig,
@@ -26,6 +27,7 @@ from accesspoint.config.model import (
 __all__ = [
     "APConfig",
     "ArtifactsConfig",
+    "AutopostConfig",
     "Config",
     "ConfigError",
     "DistributionConfig",

@@ -104,7 +104,24 @@ class SmtpConfig:
 
 @dataclass(frozen=True, slots=True)
 class DistributionConfig:
+    """The distribution run: default From address, sender domains that authorise this gateway (a
+    tenant's own address is used as From only on these; else as Reply-To), retries of a method's
+    transient failures (seconds; then the run falls through), how often a pending delivery is
+    asked for its status, and concurrent runs per process."""
+
     sender: str | None = None
+    allowed_sender_domains: tuple[str, ...] = ()
+    retry_schedule: tuple[int, ...] = (60, 300, 1800, 7200)
+    status_poll_seconds: int = 30
+    workers: int = 2
+
+
+@dataclass(frozen=True, slots=True)
+class AutopostConfig:
+    """The print-and-mail provider (our HTTP contract): base URL and API key; unset disables AutoPost."""
+
+    url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +148,7 @@ class Config:
     validation: ValidationConfig = field(default_factory=ValidationConfig)
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     distribution: DistributionConfig = field(default_factory=DistributionConfig)
+    autopost: AutopostConfig = field(default_factory=AutopostConfig)
     webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
     secrets: SecretsConfig = field(default_factory=SecretsConfig)
     source: str = "built-in defaults"

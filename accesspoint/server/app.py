@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from aiohttp import web
 
@@ -15,8 +15,10 @@ from accesspoint.pipeline.routing import StaticRouting
 from accesspoint.pipeline.worker import Worker, WorkerSettings
 from accesspoint.server import api_documents, api_openapi, api_validate, api_webhooks, as4_endpoint, health
 from accesspoint.server.auth import auth_middleware
+from accesspoint.server.extensions import Extension, discover
 from accesspoint.server.keys import (
     CONFIG,
+    EXTENSIONS,
     IDENTITY,
     INBOUND_SETTINGS,
     METRICS,
@@ -90,7 +92,8 @@ async def _worker_ctx(app: web.Application) -> AsyncIterator[None]:
     await task
 
 
-def create_app(config: Config) -> web.Application:
+def create_app(config: Config, extensions: Sequence[Extension] | None = None) -> web.Application:
+    """The server; ``extensions`` default to the installed ones (``ehfgate.extensions``)."""
     app = web.Application(
         client_max_size=config.server.max_body_bytes,
         middlewares=[metrics_middleware, problem_middleware, auth_middleware],
@@ -121,4 +124,8 @@ def create_app(config: Config) -> web.Application:
     app.router.add_post("/api/v1/inbox/{id}/ack", api_documents.inbox_ack)
     app.router.add_post("/api/v1/webhooks", api_webhooks.create)
     app.router.add_get("/api/v1/webhooks", api_webhooks.index)
+    chosen = discover() if extensions is None else list(extensions)
+    app[EXTENSIONS] = tuple(chosen)
+    for extension in chosen:
+        extension.setup(app)
     return app

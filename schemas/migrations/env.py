@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+import distribution.storage.schema  # noqa: F401  (its tables join the same metadata)
 from accesspoint.store.engine import async_url
 from accesspoint.store.schema import metadata
 
