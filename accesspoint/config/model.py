@@ -100,6 +100,11 @@ class SmtpConfig:
     security: Literal["none", "starttls", "tls"] = "starttls"
     username: str | None = None
     password: str | None = field(default=None, repr=False)
+    timeout_seconds: int = 60
+    # DKIM signing of outgoing mail when all three are set (the key file is a PEM private key).
+    dkim_domain: str | None = None
+    dkim_selector: str | None = None
+    dkim_key: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,7 @@ from accesspoint.store.ids import now
 WEBHOOK_JOB = "webhook"
 INBOUND_RECEIVED = "inbound.received"  # an inbound document validated and in the inbox
 OUTBOUND_FINAL = "outbound.final"  # an outbound document delivered or failed for good
-EVENTS = (INBOUND_RECEIVED, OUTBOUND_FINAL)
+EVENTS = [INBOUND_RECEIVED, OUTBOUND_FINAL]  # extensions add theirs with ``add_event``
 ALL_EVENTS = "*"
 
 # Delay (seconds) before retry n; after the last one the delivery fails (len + 1 attempts in all).
@@ -46,6 +46,12 @@ EVENT_HEADER = "Ehfgate-Event"
 DELIVERY_HEADER = "Ehfgate-Delivery"
 
 Webhook = repo.Webhook
+
+
+def add_event(name: str) -> None:
+    """Make ``name`` an event tenants can subscribe to (extensions announce their own, e.g. invoices)."""
+    if name not in EVENTS:
+        EVENTS.append(name)
 
 
 class WebhookError(ValueError):

@@ -108,6 +108,10 @@ class InvoiceContext:
     """One invoice as a method sees it. ``pdf()`` renders once, with the tenant's design, when first asked."""
 
     invoice_id: str
+    # Stable for one try of one method on one invoice, recorded before ``deliver`` runs: a method
+    # passes it as the idempotency key wherever the other side honours one, so a run resumed after
+    # a crash cannot deliver twice through it (e-mail uses it for a stable Message-ID).
+    attempt_key: str
     tenant: Tenant
     document: bytes = field(repr=False)  # the UBL Invoice or CreditNote as submitted
     invoice: Invoice
