@@ -70,7 +70,8 @@ def setup_pair(tmp_path: Path, a_store: str | None = None) -> tuple[Server, str,
     env_a = {
         **ap_env(pki, "POP000001", tmp_path / "a"),
         "EHFGATE_ROUTING_STATIC": json.dumps(route),
-        "EHFGATE_OUTBOUND_RETRY_SCHEDULE": "1,1,1",
+        # short delays, but enough of them to outlast a receiver restart on a busy machine (~90 s)
+        "EHFGATE_OUTBOUND_RETRY_SCHEDULE": "1,1,2,2,3,3,5,5,10,10,15,15,20",
         "EHFGATE_OUTBOUND_LEASE_SECONDS": "3",
     }
     if a_store:

@@ -5,6 +5,7 @@ Another tenant's id is answered exactly like an unknown id (404), so ids cannot 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiohttp import web
@@ -30,6 +31,11 @@ from accesspoint.validation.setup import ValidationUnavailable
 from accesspoint.xml import XMLError, XMLSizeError
 
 MAX_PAGE = 200
+INBOUND_STATUSES = frozenset({"received", "accepted", "rejected"})
+MAX_IDEMPOTENCY_KEY = 200
+# What the store's ids look like (``doc_<hex>``); any other path id is answered 404 without a query, so
+# text the database cannot hold (NUL, lone surrogates) never reaches it.
+ID_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _outbound(doc: Outbound) -> dict[str, Any]:
@@ -71,10 +77,38 @@ def _not_found(kind: str) -> web.Response:
     return problem(404, "Not Found", f"no such {kind}", code="not-found")
 
 
+def _path_id(request: web.Request) -> str | None:
+    """The ``{id}`` of the path, or None when it cannot be an id of ours."""
+    value = request.match_info["id"]
+    return value if ID_SHAPE.fullmatch(value) else None
+
+
+def _cursor(text: str) -> tuple[float, str] | None:
+    """``(created_at, id)`` from a ``next_cursor``, or None when it is not one."""
+    stamp, _, last_id = text.partition(",")
+    try:
+        created = float(stamp)
+    except ValueError:
+        return None
+    return (created, last_id) if ID_SHAPE.fullmatch(last_id) else None
+
+
+def _is_idempotency_key(value: str) -> bool:
+    """Printable ASCII that fits the store's column (anything else would fail in the database)."""
+    return len(value) <= MAX_IDEMPOTENCY_KEY and value.isascii() and value.isprintable()
+
+
+def _bad_request(detail: str) -> web.Response:
+    return problem(400, "Bad Request", detail, code="bad-request")
+
+
 async def submit_document(request: web.Request) -> web.Response:
     if not is_xml_content_type(request.content_type):
         detail = f"send the document as application/xml, not {request.content_type!r}"
         return problem(415, "Unsupported Media Type", detail, code="unsupported-media-type")
+    idempotency_key = request.headers.get("Idempotency-Key") or None
+    if idempotency_key is not None and not _is_idempotency_key(idempotency_key):
+        return _bad_request(f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} printable ASCII characters")
     body = await request.read()
     try:
         submission = await submit(
@@ -82,7 +116,7 @@ async def submit_document(request: web.Request) -> web.Response:
             request[TENANT],
             body,
             request.app[VALIDATION].validate,
-            idempotency_key=request.headers.get("Idempotency-Key"),
+            idempotency_key=idempotency_key,
         )
     except XMLSizeError as exc:
         return problem(413, "Payload Too Large", str(exc), code=exc.code)
@@ -107,8 +141,11 @@ async def submit_document(request: web.Request) -> web.Response:
 
 
 async def get_document(request: web.Request) -> web.Response:
+    document_id = _path_id(request)
+    if document_id is None:
+        return _not_found("document")
     async with request.app[STORE].connect() as conn:
-        document = await get_outbound(conn, request.match_info["id"], request[TENANT].id)
+        document = await get_outbound(conn, document_id, request[TENANT].id)
         if document is None:
             return _not_found("document")
         data = _outbound(document)
@@ -120,8 +157,11 @@ async def get_document(request: web.Request) -> web.Response:
 
 async def document_events(request: web.Request) -> web.Response:
     tenant = request[TENANT]
+    document_id = _path_id(request)
+    if document_id is None:
+        return _not_found("document")
     async with request.app[STORE].connect() as conn:
-        document = await get_outbound(conn, request.match_info["id"], tenant.id)
+        document = await get_outbound(conn, document_id, tenant.id)
         if document is None:
             return _not_found("document")
         events = await history(conn, document.id, tenant.id)
@@ -137,20 +177,16 @@ async def document_events(request: web.Request) -> web.Response:
 
 async def inbox(request: web.Request) -> web.Response:
     status = request.query.get("status")
+    if status is not None and status not in INBOUND_STATUSES:
+        return _bad_request(f"status must be one of {sorted(INBOUND_STATUSES)}")
     try:
         limit = max(1, min(MAX_PAGE, int(request.query.get("limit", "50"))))
     except ValueError:
-        return problem(400, "Bad Request", "limit must be an integer", code="bad-request")
-    after = None
+        return _bad_request("limit must be an integer")
     cursor = request.query.get("after")
-    if cursor:
-        stamp, _, last_id = cursor.partition(",")
-        try:
-            after = (float(stamp), last_id)
-        except ValueError:
-            return problem(
-                400, "Bad Request", "after must be the next_cursor of a previous page", code="bad-request"
-            )
+    after = _cursor(cursor) if cursor else None
+    if cursor and after is None:
+        return _bad_request("after must be the next_cursor of a previous page")
     async with request.app[STORE].connect() as conn:
         page = await list_inbound(conn, request[TENANT].id, status=status, after=after, limit=limit)
     next_cursor = f"{page[-1].created_at!r},{page[-1].id}" if len(page) == limit else None
@@ -158,16 +194,22 @@ async def inbox(request: web.Request) -> web.Response:
 
 
 async def inbox_item(request: web.Request) -> web.Response:
+    document_id = _path_id(request)
+    if document_id is None:
+        return _not_found("inbound document")
     async with request.app[STORE].connect() as conn:
-        document = await get_inbound(conn, request.match_info["id"], request[TENANT].id)
+        document = await get_inbound(conn, document_id, request[TENANT].id)
     if document is None:
         return _not_found("inbound document")
     return web.json_response(_inbound(document, with_report=True))
 
 
 async def inbox_document(request: web.Request) -> web.Response:
+    document_id = _path_id(request)
+    if document_id is None:
+        return _not_found("inbound document")
     async with request.app[STORE].connect() as conn:
-        document = await get_inbound(conn, request.match_info["id"], request[TENANT].id)
+        document = await get_inbound(conn, document_id, request[TENANT].id)
         if document is None:
             return _not_found("inbound document")
         content, media_type = await get_blob(conn, document.payload_blob)
@@ -176,8 +218,11 @@ async def inbox_document(request: web.Request) -> web.Response:
 
 async def inbox_ack(request: web.Request) -> web.Response:
     tenant = request[TENANT]
+    document_id = _path_id(request)
+    if document_id is None:
+        return _not_found("inbound document")
     async with request.app[STORE].begin() as conn:
-        document = await get_inbound(conn, request.match_info["id"], tenant.id)
+        document = await get_inbound(conn, document_id, tenant.id)
         if document is None:
             return _not_found("inbound document")
         if document.acked_at is None:

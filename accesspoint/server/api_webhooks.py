@@ -3,8 +3,6 @@ outbound statuses. The signing secret is answered once, at registration."""
 
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
 
 from accesspoint.pipeline.webhooks import WebhookError, list_webhooks, register_webhook
@@ -16,8 +14,10 @@ async def create(request: web.Request) -> web.Response:
     try:
         body = await request.json()
         url, events = body["url"], list(body.get("events", ["*"]))
-    except (json.JSONDecodeError, KeyError, TypeError):
+    except (ValueError, RecursionError, KeyError, TypeError):  # not UTF-8 or not JSON, too deep, wrong shape
         return problem(400, "Bad Request", 'send {"url": ..., "events": [...]}', code="bad-request")
+    if not isinstance(url, str) or not url.isprintable():  # NUL or lone surrogates: no store can hold them
+        return problem(422, "Invalid webhook", "the webhook url must be a URL", code="invalid-webhook")
     try:
         async with request.app[STORE].begin() as conn:
             webhook_id, secret = await register_webhook(

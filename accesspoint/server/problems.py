@@ -39,12 +39,15 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
             raise
         title = exc.reason
         code = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}.get(exc.status)
-        return problem(
+        response = problem(
             exc.status,
             title,
             exc.text if exc.text and exc.text != f"{exc.status}: {title}" else None,
             code=code,
         )
+        if "Allow" in exc.headers:  # a 405 must say which methods the resource has (RFC 9110)
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return problem(500, "Internal Server Error", "the error was logged", code="internal")
