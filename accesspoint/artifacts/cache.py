@@ -159,6 +159,21 @@ def installed_root(config_or_dir: Config | Path | str, manifest: Manifest | None
     return ArtifactCache(cache_dir).installed_root(manifest if manifest is not None else load_manifest())
 
 
+def installed_group(
+    config_or_dir: Config | Path | str, kind: str, manifest: Manifest | None = None
+) -> tuple[Manifest, Path] | None:
+    """The optional group ``kind`` (its manifest, to find files by label) and where it is installed.
+
+    None when the manifest has no such group or it is not (completely) installed.
+    """
+    cache_dir = config_or_dir.artifacts.dir if isinstance(config_or_dir, Config) else Path(config_or_dir)
+    group = (manifest if manifest is not None else load_manifest()).optional_groups().get(kind)
+    if group is None:
+        return None
+    root = ArtifactCache(cache_dir).installed_root(group)
+    return None if root is None else (group, root)
+
+
 def _fsync_dir(path: Path) -> None:
     """Persist a rename: without it a power cut can forget the new directory entry."""
     if sys.platform == "win32":

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from accesspoint.artifacts.errors import ArtifactsError, ManifestError
-from accesspoint.artifacts.fetch import FetchProgress, fetch
+from accesspoint.artifacts.fetch import FetchProgress, GroupOutcome, fetch, fetch_optional
 from accesspoint.artifacts.manifest import Manifest, load_manifest
-from accesspoint.artifacts.status import status
+from accesspoint.artifacts.status import StatusRow, optional_status, status
 from accesspoint.config import Config
 
 EXIT_OK, EXIT_MISSING, EXIT_FAILED = 0, 1, 2
@@ -30,7 +30,9 @@ def register(sub: Any) -> None:
         "fetch",
         help="fetch, verify (sha256) and atomically install the pinned artifacts",
         description="Fetch every pinned file, verify its sha256 and install the set atomically into "
-        "artifacts.dir. Exit 0: installed (or already installed); 2: failed, nothing installed.",
+        "artifacts.dir, then the optional groups the source has. Exit 0: installed (or already "
+        "installed; an optional group the source lacks is reported, not an error); 2: failed, nothing "
+        "installed, or an optional group was refused (sha256 mismatch).",
     )
     fetch_parser.add_argument(
         "--mirror",
@@ -43,7 +45,8 @@ def register(sub: Any) -> None:
     status_parser = commands.add_parser(
         "status",
         help="name, version and whether each artifact is installed",
-        description="Exit 0: all installed; 1: some missing; 2: unreadable manifest.",
+        description="Exit 0: all required artifacts installed (optional groups are reported on "
+        "standard error); 1: some missing; 2: unreadable manifest.",
     )
     status_parser.add_argument("--format", choices=("text", "json"), default="text")
     status_parser.set_defaults(func=run_status)
@@ -78,7 +81,40 @@ def run_fetch(args: argparse.Namespace, config: Config) -> int:
         return EXIT_FAILED
     verb = "installed" if started else "already installed"
     print(f"{manifest.release}: {len(manifest.artifacts)} files {verb} in {root}")
-    return EXIT_OK
+    return _fetch_optional(manifest, config, mirror, origin)
+
+
+def _fetch_optional(manifest: Manifest, config: Config, mirror: Path | None, origin: str) -> int:
+    """Optional groups after the required set: a lacking source is a note, a bad sha256 an error."""
+    announced: set[str] = set()
+
+    def report(kind: str, event: FetchProgress) -> None:
+        if kind not in announced:
+            announced.add(kind)
+            print(f"fetching optional {kind}: {event.total} files from {origin}", file=sys.stderr)
+        print(format_progress(event), file=sys.stderr, flush=True)
+
+    try:
+        outcomes = fetch_optional(manifest, config.artifacts.dir, mirror=mirror, progress=report)
+    except OSError as exc:
+        _error("fetch", f"cannot write the optional sets to {config.artifacts.dir}: {exc}")
+        return EXIT_FAILED
+    code = EXIT_OK
+    for outcome in outcomes:
+        if outcome.state == "refused":
+            _error("fetch", f"optional {outcome.kind} refused, not installed: {outcome.detail}")
+            code = EXIT_FAILED
+        else:
+            print(format_group(outcome))
+    return code
+
+
+def format_group(outcome: GroupOutcome) -> str:
+    """One line per optional group, e.g. ``optional peppol-ca: not installed (...)``."""
+    if outcome.state == "unavailable":
+        return f"optional {outcome.kind}: not installed ({outcome.detail}); it is optional, continuing"
+    verb = "installed" if outcome.state == "installed" else "already installed"
+    return f"optional {outcome.kind}: {outcome.files} files {verb} in {outcome.root}"
 
 
 def run_status(args: argparse.Namespace, config: Config) -> int:
@@ -87,6 +123,7 @@ def run_status(args: argparse.Namespace, config: Config) -> int:
         return EXIT_FAILED
     cache_dir = config.artifacts.dir
     rows = status(manifest, cache_dir)
+    optional = optional_status(manifest, cache_dir)
     complete = all(row.installed for row in rows)
     if args.format == "json":
         document = {
@@ -94,6 +131,7 @@ def run_status(args: argparse.Namespace, config: Config) -> int:
             "cache": str(cache_dir),
             "installed": complete,
             "artifacts": [row.as_json() for row in rows],
+            "optional": [row.as_json() for row in optional],
         }
         json.dump(document, sys.stdout, indent=2)
         print()
@@ -109,7 +147,23 @@ def run_status(args: argparse.Namespace, config: Config) -> int:
             print(f"{name:<{widths[0]}}  {version:<{widths[1]}}  {files:>{widths[2]}}  {state}")
         if not complete:
             print("some artifacts are missing: run 'ehfgate artifacts fetch'", file=sys.stderr)
+        _print_optional(optional)
     return EXIT_OK if complete else EXIT_MISSING
+
+
+def _print_optional(rows: list[StatusRow]) -> None:
+    """Optional groups on standard error: they never change the exit code or the table above."""
+    for row in rows:
+        state = "installed" if row.installed else "missing"
+        line = f"optional {row.name} {row.version} ({row.kind}): {row.installed_files}/{row.files} {state}"
+        print(line, file=sys.stderr)
+    if any(not row.installed for row in rows):
+        print(
+            "optional artifacts are missing (the mirror or network did not provide them): run "
+            "'ehfgate artifacts fetch' with network access or a mirror that holds them; until then "
+            "whatever needs them falls back (the Peppol CA certificates: only trust.anchors are trusted)",
+            file=sys.stderr,
+        )
 
 
 def format_progress(event: FetchProgress) -> str:

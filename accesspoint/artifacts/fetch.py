@@ -3,6 +3,9 @@
 Sources, in order: an identical file of an already installed set (no download at all), else the
 mirror directory when one is given, else the file's URL. With a mirror the network is never used,
 so a file missing from the mirror is an error rather than a silent download.
+
+Optional groups (:func:`fetch_optional`) are installed after the required set, each as a set of its
+own: a group the source lacks is reported and skipped, a group with a wrong sha256 is refused.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ MAX_FILE_BYTES = 256 * 1024 * 1024  # far above any official artifact; stops a r
 _CHUNK = 1024 * 1024
 
 Outcome = Literal["downloaded", "copied", "reused", "failed"]
+GroupState = Literal["installed", "present", "unavailable", "refused"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +75,74 @@ def fetch(
         previous = cache.current()
         if previous != manifest.set_id:
             cache.set_current(manifest.set_id)
-            cache.prune(keep={manifest.set_id, previous or manifest.set_id})
+            groups = {group.set_id for group in manifest.optional_groups().values()}
+            cache.prune(keep={manifest.set_id, previous or manifest.set_id, *groups})
     return root
+
+
+@dataclass(frozen=True, slots=True)
+class GroupOutcome:
+    """What happened to one optional group: ``present`` (already installed), ``installed``,
+    ``unavailable`` (the source lacks it: skipped) or ``refused`` (sha256 mismatch: never installed)."""
+
+    kind: str
+    files: int
+    state: GroupState
+    root: Path | None = None
+    detail: str = ""
+
+
+def fetch_optional(
+    manifest: Manifest,
+    cache_dir: Path,
+    mirror: Path | None = None,
+    progress: Callable[[str, FetchProgress], None] | None = None,
+    *,
+    timeout: float = DOWNLOAD_TIMEOUT,
+) -> list[GroupOutcome]:
+    """Install each optional group that is not installed yet; never raises for a missing group.
+
+    With a mirror, a group is tried only when the mirror holds every one of its files (a partial
+    group would be useless). ``progress`` gets the group's kind with each file event.
+    """
+    cache = ArtifactCache(cache_dir)
+    outcomes: list[GroupOutcome] = []
+    for kind, group in manifest.optional_groups().items():
+        total = len(group.artifacts)
+        root = cache.installed_root(group)
+        if root is not None:
+            outcomes.append(GroupOutcome(kind, total, "present", root))
+            continue
+        if mirror is not None:
+            absent = [a.file for a in group.artifacts if not (mirror / a.file).is_file()]
+            if absent:
+                detail = f"{len(absent)} of {total} files not in mirror {mirror}"
+                outcomes.append(GroupOutcome(kind, total, "unavailable", detail=detail))
+                continue
+        report = _for_group(progress, kind)
+        try:
+            with cache.locked():
+                cache.clear_leftovers()
+                root = cache.installed_root(group) or _install(cache, group, mirror, report, timeout)
+        except ArtifactIntegrityError as exc:
+            outcomes.append(GroupOutcome(kind, total, "refused", detail=str(exc)))
+            continue
+        except ArtifactFetchError as exc:
+            outcomes.append(GroupOutcome(kind, total, "unavailable", detail=str(exc)))
+            continue
+        outcomes.append(GroupOutcome(kind, total, "installed", root))
+    return outcomes
+
+
+def _for_group(progress: Callable[[str, FetchProgress], None] | None, kind: str) -> ProgressCallback | None:
+    if progress is None:
+        return None
+    report = progress
+
+    def forward(event: FetchProgress) -> None:
+        report(kind, event)
+
+    return forward
 
 
 def _install(

@@ -3,6 +3,10 @@
 Everything release-specific lives in the manifest, so moving to a newer Peppol release is a change of
 that file and never of code. Parsing checks the shape strictly, because the manifest decides which paths
 are written into the cache: every ``file`` must be a plain relative path that cannot leave it.
+
+``artifacts`` is the required set (validation cannot run without it). ``optional_artifacts`` are sets
+grouped by ``kind`` (e.g. the Peppol CA certificates) that a mirror may lack: each group is installed as
+its own set, so a missing group never blocks the required one.
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ class Artifact:
     sha256: str
     url: str
     licence: str
+    # Further string fields of the entry (e.g. mode, generation, role): how code finds a file by meaning.
+    labels: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +67,7 @@ class Manifest:
     validation: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
     source: str = "<manifest>"
+    optional: tuple[Artifact, ...] = ()
 
     @property
     def digest(self) -> str:
@@ -77,6 +84,20 @@ class Manifest:
         """Directory name of this manifest's set in the cache: readable release plus the digest."""
         release = _UNSAFE_SET_CHARS.sub("_", self.release).strip("._") or "release"
         return f"{release}-{self.digest[:16]}"
+
+    def optional_groups(self) -> dict[str, Manifest]:
+        """Each optional group (by ``kind``) as a manifest of its own, installed as its own set.
+
+        The group's "release" is its kind, so its set id does not change with the validation release:
+        an unchanged group stays installed across releases.
+        """
+        kinds: dict[str, list[Artifact]] = {}
+        for artifact in self.optional:
+            kinds.setdefault(artifact.kind, []).append(artifact)
+        return {
+            kind: Manifest(self.format, kind, tuple(artifacts), source=self.source)
+            for kind, artifacts in kinds.items()
+        }
 
 
 def load_manifest(path: Path | None = None) -> Manifest:
@@ -119,6 +140,13 @@ def parse_manifest(data: Any, source: str = "<manifest>") -> Manifest:
 
     artifacts = tuple(_parse_artifact(entry, f"artifacts[{i}]", fail) for i, entry in enumerate(entries))
     _check_unique_paths(artifacts, fail)
+    optional_entries = data.get("optional_artifacts", [])
+    if not isinstance(optional_entries, list):
+        raise fail("optional_artifacts", "expected a list")
+    optional = tuple(
+        _parse_artifact(entry, f"optional_artifacts[{i}]", fail) for i, entry in enumerate(optional_entries)
+    )
+    _check_unique_paths(optional, fail, "optional_artifacts")
     return Manifest(
         format=SUPPORTED_FORMAT,
         release=release,
@@ -126,10 +154,12 @@ def parse_manifest(data: Any, source: str = "<manifest>") -> Manifest:
         validation=validation,
         description=description,
         source=source,
+        optional=optional,
     )
 
 
 _TEXT_FIELDS = ("name", "version", "kind", "licence")
+_KNOWN_FIELDS = frozenset({*_TEXT_FIELDS, "file", "sha256", "url"})
 
 
 def _parse_artifact(entry: Any, where: str, fail: _Fail) -> Artifact:
@@ -149,6 +179,13 @@ def _parse_artifact(entry: Any, where: str, fail: _Fail) -> Artifact:
     url = urlsplit(values["url"])
     if url.scheme not in _URL_SCHEMES or not url.netloc:
         raise fail(f"{where}.url", f"expected an http(s) URL, got {values['url']!r}")
+    labels: dict[str, str] = {}
+    for key, value in entry.items():
+        if key in _KNOWN_FIELDS:
+            continue
+        if not isinstance(value, str):
+            raise fail(f"{where}.{key}", f"expected a string, got {value!r}")
+        labels[key] = value
     return Artifact(
         name=values["name"],
         version=values["version"],
@@ -157,6 +194,7 @@ def _parse_artifact(entry: Any, where: str, fail: _Fail) -> Artifact:
         sha256=values["sha256"].lower(),
         url=values["url"],
         licence=values["licence"],
+        labels=labels,
     )
 
 
@@ -178,13 +216,13 @@ def path_problem(file: str) -> str | None:
     return None
 
 
-def _check_unique_paths(artifacts: tuple[Artifact, ...], fail: _Fail) -> None:
+def _check_unique_paths(artifacts: tuple[Artifact, ...], fail: _Fail, section: str = "artifacts") -> None:
     """Two entries may not land on the same path, nor may one entry be a directory of another."""
     seen: dict[str, int] = {}
     for i, artifact in enumerate(artifacts):
         key = artifact.file.casefold()  # case-insensitive file systems would merge them
         if key in seen:
-            raise fail(f"artifacts[{i}].file", f"duplicates artifacts[{seen[key]}]: {artifact.file!r}")
+            raise fail(f"{section}[{i}].file", f"duplicates {section}[{seen[key]}]: {artifact.file!r}")
         seen[key] = i
     for i, artifact in enumerate(artifacts):
         parts = artifact.file.casefold().split("/")
@@ -192,6 +230,6 @@ def _check_unique_paths(artifacts: tuple[Artifact, ...], fail: _Fail) -> None:
             parent = "/".join(parts[:depth])
             if parent in seen:
                 raise fail(
-                    f"artifacts[{i}].file",
-                    f"lies inside artifacts[{seen[parent]}].file, which is a file: {artifact.file!r}",
+                    f"{section}[{i}].file",
+                    f"lies inside {section}[{seen[parent]}].file, which is a file: {artifact.file!r}",
                 )

@@ -57,3 +57,8 @@ def status(manifest: Manifest, cache_dir: Path) -> list[StatusRow]:
         )
         for (name, version), files in groups.items()
     ]
+
+
+def optional_status(manifest: Manifest, cache_dir: Path) -> list[StatusRow]:
+    """Rows for the optional groups, each counted inside its own set (see ``fetch_optional``)."""
+    return [row for group in manifest.optional_groups().values() for row in status(group, cache_dir)]

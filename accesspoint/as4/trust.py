@@ -1,7 +1,8 @@
 """Is the signer's certificate one we accept? A pluggable decision; the default checks a chain to
 configured roots, validity dates, key usage and that the certificate CN equals the From PartyId.
 
-A later issue adds the Peppol PKI and revocation as another :class:`TrustPolicy`.
+The Peppol PKI (AP CA by purpose, per network mode) is another :class:`TrustPolicy`:
+``accesspoint.pki.checker.CertificateChecker.as4_trust()``; revocation is an async step after it.
 """
 
 from __future__ import annotations
