@@ -20,6 +20,7 @@ EXIT_USAGE = 2
 
 def build_parser() -> argparse.ArgumentParser:
     from accesspoint.artifacts import cli as artifacts_cli
+    from accesspoint.discovery import cli as discovery_cli
     from accesspoint.pipeline import cli as pipeline_cli
     from accesspoint.pki import cli as pki_cli
     from accesspoint.server import cli as server_cli
@@ -30,7 +31,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ehfgate {__version__}")
     parser.add_argument("--config", metavar="FILE", help="TOML configuration (default: $EHFGATE_CONFIG)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (server_cli, validation_cli, artifacts_cli, pki_cli, store_cli, pipeline_cli):
+    for module in (
+        server_cli,
+        validation_cli,
+        artifacts_cli,
+        pki_cli,
+        store_cli,
+        pipeline_cli,
+        discovery_cli,
+    ):
         module.register(sub)
     return parser
 

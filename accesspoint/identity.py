@@ -1,4 +1,9 @@
-"""This access point's keys and trust: configured PEM files, or a development PKI made on first start."""
+"""This access point's keys and trust: configured PEM files, or a development PKI made on first start.
+
+Trust is the Peppol PKI of ``peppol.mode`` (pinned CA certificates, when installed) plus
+``trust.anchors``; with neither configured, the dev PKI's own root. ``checker`` adds revocation
+(OCSP/CRL) for the pipeline, which runs it after the AS4 layer's synchronous chain check.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,13 @@ from pathlib import Path
 
 from cryptography import x509
 
-from accesspoint.as4 import AnchorTrust
+from accesspoint.as4.trust import TrustPolicy
 from accesspoint.config import Config
 from accesspoint.pki import Credentials, generate_dev_pki, load_credentials
+from accesspoint.pki.checker import CertificateChecker
 from accesspoint.pki.credentials import load_certificates
 from accesspoint.pki.devpki import AP_CA_FILE, DEFAULT_SEATS, ROOT_CA_FILE
+from accesspoint.pki.peppol_ca import PeppolCAUnavailable
 
 log = logging.getLogger("ehfgate.identity")
 
@@ -25,16 +32,13 @@ class IdentityError(RuntimeError):
 class APIdentity:
     credentials: Credentials
     seat_id: str
-    trust: AnchorTrust
-
-
-def _self_signed(cert: x509.Certificate) -> bool:
-    return cert.issuer == cert.subject
+    trust: TrustPolicy
+    checker: CertificateChecker | None = None  # chain + revocation; None in tests that need no I/O
 
 
 def load_identity(config: Config) -> APIdentity:
-    """Keys from ``ap.*`` (else a dev PKI made once under the data dir); trust from ``trust.anchors``."""
-    anchors_files = list(config.trust.anchors)
+    """Keys from ``ap.*`` (else a dev PKI made once under the data dir) and the trust that goes with them."""
+    dev_anchors: list[x509.Certificate] = []
     try:
         if config.ap.key and config.ap.cert:
             credentials = load_credentials(config.ap.key, config.ap.cert, config.ap.chain)
@@ -46,18 +50,15 @@ def load_identity(config: Config) -> APIdentity:
                 files = generate_dev_pki(dev, (seat,))
                 key_path, cert_path = files.keys[seat], files.certificates[seat]
                 log.info("generated a development PKI in %s (not for production)", dev)
-            chain = [dev / AP_CA_FILE]
-            credentials = load_credentials(key_path, cert_path, chain)
-            if not anchors_files:
-                anchors_files = [dev / ROOT_CA_FILE]
-        certificates = [c for path in anchors_files for c in load_certificates(Path(path).read_bytes())]
+            credentials = load_credentials(key_path, cert_path, [dev / AP_CA_FILE])
+            if not config.trust.anchors:
+                dev_anchors = load_certificates(Path(dev / ROOT_CA_FILE).read_bytes())
+        checker = CertificateChecker.from_config(config, anchors=dev_anchors, intermediates=credentials.chain)
+    except PeppolCAUnavailable as exc:
+        raise IdentityError(f"trust.anchors: {exc}") from exc
     except (OSError, ValueError) as exc:
         raise IdentityError(f"ap.key / ap.cert / trust.anchors: {exc}") from exc
-    roots = tuple(c for c in certificates if _self_signed(c))
-    if not roots:
-        raise IdentityError("trust.anchors: no root CA certificate configured")
-    intermediates = tuple(c for c in certificates if not _self_signed(c)) + tuple(credentials.chain)
     seat_id = config.ap.seat_id or credentials.common_name
     if not seat_id:
         raise IdentityError("ap.seat_id: not set and the certificate has no CN")
-    return APIdentity(credentials, seat_id, AnchorTrust(anchors=roots, intermediates=intermediates))
+    return APIdentity(credentials, seat_id, checker.as4_trust(), checker)

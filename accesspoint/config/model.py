@@ -63,7 +63,10 @@ class StaticRoute:
 
 @dataclass(frozen=True, slots=True)
 class RoutingConfig:
+    """``static`` routes bypass discovery; ``discovery`` off means only static routes are used."""
+
     static: tuple[StaticRoute, ...] = ()
+    discovery: bool = True
 
 
 @dataclass(frozen=True, slots=True)

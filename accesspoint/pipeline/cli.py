@@ -14,7 +14,7 @@ from cryptography import x509
 
 from accesspoint import sbdh
 from accesspoint.config import Config
-from accesspoint.identity import IdentityError, load_identity
+from accesspoint.identity import APIdentity, IdentityError, load_identity
 from accesspoint.pipeline.delivery import Delivery, deliver
 from accesspoint.pki.credentials import load_certificates
 from accesspoint.xml import XMLError
@@ -72,6 +72,16 @@ def _report(delivery: Delivery) -> dict[str, Any]:
     return report
 
 
+async def _deliver(
+    identity: APIdentity, envelope: bytes, url: str, receiver_cert: x509.Certificate, message_id: str | None
+) -> Delivery:
+    try:
+        return await deliver(identity, envelope, url, receiver_cert, message_id=message_id)
+    finally:
+        if identity.checker is not None:
+            await identity.checker.aclose()
+
+
 def run(args: argparse.Namespace, config: Config) -> int:
     """Exit 0 only on a verified receipt; 1 when refused or unreachable; 2 for unusable input."""
     try:
@@ -83,9 +93,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
         print(f"ehfgate send: {exc}", file=sys.stderr)
         return 2
     try:
-        delivery = asyncio.run(
-            deliver(identity, envelope, args.to_url, receiver_cert, message_id=args.message_id)
-        )
+        delivery = asyncio.run(_deliver(identity, envelope, args.to_url, receiver_cert, args.message_id))
     except ValueError as exc:
         print(f"ehfgate send: {exc}", file=sys.stderr)
         return 2

@@ -24,6 +24,7 @@ from accesspoint.as4 import (
     read_response,
 )
 from accesspoint.identity import APIdentity
+from accesspoint.pki.chain import CertificateRefused
 
 Outcome = Literal["delivered", "transient", "permanent"]
 TRANSIENT_CODES = frozenset({"EBMS:0004", "EBMS:0005", "EBMS:0006", "EBMS:0201", "EBMS:0202"})
@@ -137,6 +138,12 @@ async def transmit(
         reason = f"HTTP {status}; unacceptable answer: {exc.code} {exc.description}"
         return Delivery(outcome, sent.message_id, reason, http_status=status, sent=sent)
     if isinstance(answer, Receipt):
+        if identity.checker is not None and answer.signer is not None:
+            try:
+                await identity.checker.check(answer.signer, "ap", None)
+            except CertificateRefused as exc:
+                reason = f"receipt signed by a certificate we cannot trust: {exc}"
+                return Delivery("permanent", sent.message_id, reason, http_status=status, sent=sent)
         return Delivery(
             "delivered", sent.message_id, "verified receipt", receipt=answer, http_status=status, sent=sent
         )

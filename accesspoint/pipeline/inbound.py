@@ -19,10 +19,11 @@ from accesspoint.as4 import (
     not_serviced,
     read_user_message,
 )
-from accesspoint.as4.errors import OTHER
+from accesspoint.as4.errors import FAILED_AUTHENTICATION, OTHER
 from accesspoint.identity import APIdentity
 from accesspoint.peppol.identifiers import IdentifierError, participant
 from accesspoint.pipeline.answer import Answer
+from accesspoint.pki.chain import CertificateRefused
 from accesspoint.store import queue
 from accesspoint.store.blobs import get_blob, put_blob
 from accesspoint.store.documents import add_evidence
@@ -94,6 +95,17 @@ async def receive(
             "refused AS4 message: %s %s", exc.code, exc.reason, extra={"message_id": exc.ref_to_message_id}
         )
         return _error(identity, exc)
+    if identity.checker is not None:
+        # The AS4 layer checked the chain; revocation needs I/O, so it happens here, before storing.
+        try:
+            verdict = await identity.checker.check(message.signer, "ap", message.header.from_party.value)
+        except CertificateRefused as exc:
+            log.info("refused AS4 message: %s", exc, extra={"message_id": message.message_id})
+            refusal = EbmsError(
+                FAILED_AUTHENTICATION, str(exc), ref_to_message_id=message.message_id, reason=exc.reason
+            )
+            return _error(identity, refusal)
+        log.debug("sender certificate: %s", verdict.explain(), extra={"message_id": message.message_id})
     if message.is_ping:
         ping = build_receipt(message, signer=identity.credentials)
         return Answer("receipt", ping.content_type, ping.body)

@@ -27,7 +27,7 @@ from accesspoint.pipeline.delivery import Delivery, build, transmit
 from accesspoint.pipeline.inbound import VALIDATE_JOB, forget_expired_message_ids
 from accesspoint.pipeline.observer import NoObserver, PipelineObserver
 from accesspoint.pipeline.outbound import SEND_JOB
-from accesspoint.pipeline.routing import NoRoute, StaticRouting
+from accesspoint.pipeline.routing import NoRoute, Router, RouteUnavailable
 from accesspoint.store import queue
 from accesspoint.store.blobs import get_blob, put_blob
 from accesspoint.store.documents import (
@@ -72,7 +72,7 @@ class Worker:
         self,
         store: Store,
         identity: APIdentity,
-        routing: StaticRouting,
+        routing: Router,
         validate: Validate,
         settings: WorkerSettings,
         observer: PipelineObserver | None = None,
@@ -180,9 +180,12 @@ class Worker:
                 await queue.complete(conn, job)
             return
         try:
-            endpoint = self.routing.resolve(document.receiver)
+            endpoint = await self.routing.resolve(document.receiver, document.document_type, document.process)
         except NoRoute as exc:
             await self._finish(job, document, "failed", str(exc), None)
+            return
+        except RouteUnavailable as exc:
+            await self._retry_or_fail(job, document, f"lookup failed: {exc}", None)
             return
         stored = await self._sent_before(document.id)
         if stored is not None:
@@ -216,22 +219,30 @@ class Worker:
         failpoints.hit("outbound.after_transmit")
         if result.outcome == "delivered":
             await self._finish(job, document, "delivered", result.reason, result)
-        elif result.outcome == "permanent" or job.attempts > len(self.settings.retry_schedule):
+        elif result.outcome == "permanent":
             await self._finish(job, document, "failed", result.reason, result)
         else:
-            delay = self.settings.retry_schedule[job.attempts - 1] * random.uniform(0.8, 1.2)  # noqa: S311 - jitter
-            async with self.store.begin() as conn:
-                if await queue.reschedule(conn, job, now() + delay):
-                    await update_outbound(conn, document.id, status="retrying", last_error=result.reason)
-                    next_in = round(delay, 1)
-                    await record(
-                        conn,
-                        document.id,
-                        "retry",
-                        tenant_id=document.tenant_id,
-                        reason=result.reason,
-                        next_in=next_in,
-                    )
+            await self._retry_or_fail(job, document, result.reason, result)
+
+    async def _retry_or_fail(
+        self, job: queue.Job, document: Outbound, reason: str, result: Delivery | None
+    ) -> None:
+        """A transient failure: again after the next delay of the schedule, or ``failed`` when used up."""
+        if job.attempts > len(self.settings.retry_schedule):
+            await self._finish(job, document, "failed", reason, result)
+            return
+        delay = self.settings.retry_schedule[job.attempts - 1] * random.uniform(0.8, 1.2)  # noqa: S311 - jitter
+        async with self.store.begin() as conn:
+            if await queue.reschedule(conn, job, now() + delay):
+                await update_outbound(conn, document.id, status="retrying", last_error=reason)
+                await record(
+                    conn,
+                    document.id,
+                    "retry",
+                    tenant_id=document.tenant_id,
+                    reason=reason,
+                    next_in=round(delay, 1),
+                )
 
     async def _finish(
         self,

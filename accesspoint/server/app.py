@@ -9,9 +9,10 @@ from aiohttp import web
 
 from accesspoint import keyfile
 from accesspoint.config import Config
+from accesspoint.discovery.lookup import Discovery
 from accesspoint.identity import load_identity
 from accesspoint.pipeline.inbound import InboundSettings
-from accesspoint.pipeline.routing import StaticRouting
+from accesspoint.pipeline.routing import Router, StaticRouting
 from accesspoint.pipeline.worker import Worker, WorkerSettings
 from accesspoint.server import api_documents, api_openapi, api_validate, api_webhooks, as4_endpoint, health
 from accesspoint.server.auth import auth_middleware
@@ -76,10 +77,15 @@ async def _worker_ctx(app: web.Application) -> AsyncIterator[None]:
         timeout_seconds=config.outbound.timeout_seconds,
         concurrency=config.outbound.workers,
     )
+    identity = app[IDENTITY]
+    discovery = None
+    if config.routing.discovery and identity.checker is not None:
+        discovery = Discovery.from_config(config, identity.checker)
+    router = Router(StaticRouting(config.routing.static), discovery, identity.checker)
     worker = Worker(
         app[STORE],
-        app[IDENTITY],
-        StaticRouting(config.routing.static),
+        identity,
+        router,
         app[VALIDATION].validate,
         settings,
         observer=app[METRICS],
@@ -90,6 +96,16 @@ async def _worker_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
     stop.set()
     await task
+    if discovery is not None:
+        await discovery.aclose()
+
+
+async def _trust_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The certificate checker keeps an HTTP session for OCSP and CRLs: closed on shutdown."""
+    yield
+    checker = app[IDENTITY].checker
+    if checker is not None:
+        await checker.aclose()
 
 
 def create_app(config: Config, extensions: Sequence[Extension] | None = None) -> web.Application:
@@ -105,6 +121,7 @@ def create_app(config: Config, extensions: Sequence[Extension] | None = None) ->
         config.webhooks.secret_key, config.server.data_dir / WEBHOOK_KEY_FILE, "webhooks.secret_key"
     )
     app[INBOUND_SETTINGS] = InboundSettings(config.inbound.duplicate_retention_days * 86400)
+    app.cleanup_ctx.append(_trust_ctx)
     app.cleanup_ctx.append(_store_ctx)
     app.cleanup_ctx.append(_validation_ctx)
     if config.outbound.workers > 0:
