@@ -9,6 +9,7 @@ messages; pinning the issuer per purpose closes that gap.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -32,13 +33,25 @@ class CertificateRefused(Exception):
         super().__init__(message)
 
 
-def common_name(cert: x509.Certificate) -> str | None:
-    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+# Rendering names is the dearest part of a check whose signatures are already cached, and the
+# same few certificates are checked over and over: remember the text of each name.
+@functools.lru_cache(maxsize=4096)
+def name_text(name: x509.Name) -> str:
+    return name.rfc4514_string()
+
+
+@functools.lru_cache(maxsize=4096)
+def _common_name(name: x509.Name) -> str | None:
+    names = name.get_attributes_for_oid(NameOID.COMMON_NAME)
     return str(names[0].value) if len(names) == 1 else None
 
 
+def common_name(cert: x509.Certificate) -> str | None:
+    return _common_name(cert.subject)
+
+
 def describe(cert: x509.Certificate) -> str:
-    return common_name(cert) or cert.subject.rfc4514_string()
+    return common_name(cert) or name_text(cert.subject)
 
 
 def purposes_from_name(cert: x509.Certificate) -> frozenset[Purpose]:

@@ -30,6 +30,7 @@ from accesspoint.pki.chain import (
     common_name,
     describe,
     issuing_cas_under,
+    name_text,
 )
 from accesspoint.pki.credentials import load_certificates
 from accesspoint.pki.peppol_ca import (
@@ -84,6 +85,9 @@ class TrustVerdict:
         }
 
 
+_ACCEPTED_CACHE = 4096
+
+
 class CertificateChecker:
     """Chain (by purpose), dates, key usage, CN = party id, then revocation per ``revocation`` policy.
 
@@ -102,6 +106,9 @@ class CertificateChecker:
         at: dt.datetime | None = None,
     ) -> None:
         self.policy = IssuerPolicy(issuers, open_roots)
+        # Accepted (certificate, purpose, party, chain) -> (issuing CA, valid from, valid until): a
+        # repeat inside the window of all three certificates' dates needs no work but a comparison.
+        self._accepted: dict[tuple[object, ...], tuple[IssuingCA, dt.datetime, dt.datetime]] = {}
         self.revocation = revocation
         self.revocation_checker = revocation_checker or RevocationChecker()
         self.at = at
@@ -160,6 +167,10 @@ class CertificateChecker:
         seat id is not known); returns the issuing CA for the revocation step.
         """
         at = self.at or dt.datetime.now(dt.UTC)
+        key = (cert, purpose, party_id, *chain)
+        accepted = self._accepted.get(key)
+        if accepted is not None and accepted[1] <= at <= accepted[2]:
+            return accepted[0]
         what = f"{PURPOSE_NAMES[purpose]} certificate {describe(cert)}"
         check_dates(cert, at, what)
         _check_usage(cert, what)
@@ -170,6 +181,12 @@ class CertificateChecker:
                 raise CertificateRefused(
                     "certificate-party", f"{what}: CN {cn!r} is not the party {party_id!r}"
                 )
+        parts = (cert, issuing.certificate, issuing.root)
+        start = max(c.not_valid_before_utc for c in parts)
+        end = min(c.not_valid_after_utc for c in parts)
+        if len(self._accepted) >= _ACCEPTED_CACHE:
+            self._accepted.clear()
+        self._accepted[key] = (issuing, start, end)
         return issuing
 
     async def check(
@@ -199,8 +216,8 @@ class CertificateChecker:
             log.warning("%s: %s", what, warning)
             warnings.append(warning)
         return TrustVerdict(
-            subject=cert.subject.rfc4514_string(),
-            issuer=cert.issuer.rfc4514_string(),
+            subject=name_text(cert.subject),
+            issuer=name_text(cert.issuer),
             serial=cert.serial_number,
             not_after=cert.not_valid_after_utc,
             purpose=purpose,
