@@ -14,6 +14,7 @@ from accesspoint.identity import load_identity
 from accesspoint.pipeline.inbound import InboundSettings
 from accesspoint.pipeline.routing import Router, StaticRouting
 from accesspoint.pipeline.worker import Worker, WorkerSettings
+from accesspoint.secretbox import SecretBox
 from accesspoint.server import api_documents, api_openapi, api_validate, api_webhooks, as4_endpoint, health
 from accesspoint.server.auth import auth_middleware
 from accesspoint.server.extensions import Extension, discover
@@ -23,6 +24,7 @@ from accesspoint.server.keys import (
     IDENTITY,
     INBOUND_SETTINGS,
     METRICS,
+    SECRET_BOX,
     STORE,
     VALIDATION,
     WEBHOOK_KEY,
@@ -35,6 +37,7 @@ from accesspoint.store.keyring import agree_on_key
 from accesspoint.store.migrate import upgrade
 
 WEBHOOK_KEY_FILE = "webhooks.key"
+SECRETS_KEY_FILE = "secrets.key"
 
 
 @web.middleware
@@ -61,6 +64,7 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
         await upgrade(store)
     try:
         await agree_on_key(store, "webhooks.secret_key", keyfile.fingerprint(app[WEBHOOK_KEY], "webhooks"))
+        await agree_on_key(store, "secrets.key", keyfile.fingerprint(app[SECRET_BOX].key, "secrets"))
     except BaseException:
         await store.close()
         raise
@@ -119,6 +123,9 @@ def create_app(config: Config, extensions: Sequence[Extension] | None = None) ->
     app[IDENTITY] = load_identity(config)
     app[WEBHOOK_KEY] = keyfile.resolve(
         config.webhooks.secret_key, config.server.data_dir / WEBHOOK_KEY_FILE, "webhooks.secret_key"
+    )
+    app[SECRET_BOX] = SecretBox(
+        keyfile.resolve(config.secrets.key, config.server.data_dir / SECRETS_KEY_FILE, "secrets.key")
     )
     app[INBOUND_SETTINGS] = InboundSettings(config.inbound.duplicate_retention_days * 86400)
     app.cleanup_ctx.append(_trust_ctx)

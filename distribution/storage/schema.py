@@ -35,6 +35,7 @@ invoices = Table(
     Column("amount", String(40)),  # payable amount as a decimal string (no float rounding)
     Column("currency", String(3)),
     Column("due_date", String(10)),
+    Column("paid_amount", String(40)),  # sum of matched payments, decimal string
     Column("idempotency_key", String(200)),
     Column("plan", JSON),  # the methods in the order this invoice tries them, fixed at acceptance
     Column("position", Integer, nullable=False, default=0),  # index into plan of the method in hand

@@ -8,7 +8,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import distribution.storage.schema  # noqa: F401  (its tables join the same metadata)
+import distribution.storage.payments_schema
+import distribution.storage.schema  # noqa: F401
 from accesspoint.store.engine import async_url
 from accesspoint.store.schema import metadata
 
