@@ -1,0 +1,1 @@
+"""The distribution API: invoices, the tenant's run and its design."""

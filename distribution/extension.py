@@ -1,0 +1,62 @@
+"""The distribution run as a server extension: its routes, the ``invoice.final`` webhook event, and
+the engine's workers, started after the store and validation and stopped before them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+from accesspoint.pipeline.webhooks import add_event
+from accesspoint.server.keys import CONFIG, STORE
+from distribution.api import invoices, runs
+from distribution.methods import default_methods
+from distribution.methods.base import DeliveryMethod
+from distribution.run.app_keys import HTTP, METHODS
+from distribution.run.engine import FINAL_EVENT, Engine, EngineSettings
+
+OPENAPI_FRAGMENT = Path(__file__).resolve().parents[1] / "schemas" / "openapi-distribution.json"
+
+
+async def _http_ctx(app: web.Application) -> AsyncIterator[None]:
+    async with aiohttp.ClientSession() as session:
+        app[HTTP] = session
+        yield
+
+
+async def _engine_ctx(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    settings = EngineSettings.from_config(config)
+    if settings.workers <= 0:
+        yield
+        return
+    engine = Engine(app[STORE], app[METHODS], config, app[HTTP], settings)
+    stop = asyncio.Event()
+    task = asyncio.create_task(engine.run(stop))
+    yield
+    stop.set()
+    await task
+
+
+class DistributionExtension:
+    """``methods`` replaces the built-in registry (tests pass scripted methods)."""
+
+    name = "distribution"
+
+    def __init__(self, methods: Mapping[str, DeliveryMethod] | None = None) -> None:
+        self._methods: dict[str, DeliveryMethod] | None = dict(methods) if methods is not None else None
+
+    def setup(self, app: web.Application) -> None:
+        add_event(FINAL_EVENT)
+        methods = self._methods if self._methods is not None else default_methods(app[CONFIG])
+        app[METHODS] = methods
+        app.router.add_routes(invoices.routes)
+        app.router.add_routes(runs.routes)
+        app.cleanup_ctx.append(_http_ctx)
+        app.cleanup_ctx.append(_engine_ctx)
+
+    def openapi_fragment(self) -> Path | None:
+        return OPENAPI_FRAGMENT

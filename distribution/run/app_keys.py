@@ -1,0 +1,14 @@
+"""Typed application state the distribution extension adds to the server."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import aiohttp
+from aiohttp import web
+
+from distribution.methods.base import DeliveryMethod
+
+METHODS = web.AppKey("distribution_methods", Mapping[str, DeliveryMethod])
+# One HTTP client session for methods run outside the engine (``explain``); the engine has its own.
+HTTP = web.AppKey("distribution_http", aiohttp.ClientSession)
