@@ -11,10 +11,10 @@ import aiohttp
 from aiohttp import web
 
 from accesspoint.pipeline.webhooks import add_event
-from accesspoint.server.keys import CONFIG, STORE
+from accesspoint.server.keys import CONFIG, ROUTER, STORE, VALIDATION
 from distribution.api import invoices, runs
-from distribution.methods import default_methods
 from distribution.methods.base import DeliveryMethod
+from distribution.methods.registry import default_methods
 from distribution.run.app_keys import HTTP, METHODS
 from distribution.run.engine import FINAL_EVENT, Engine, EngineSettings
 
@@ -51,7 +51,14 @@ class DistributionExtension:
 
     def setup(self, app: web.Application) -> None:
         add_event(FINAL_EVENT)
-        methods = self._methods if self._methods is not None else default_methods(app[CONFIG])
+        if self._methods is not None:
+            methods = self._methods
+        else:
+            methods = default_methods(
+                app[CONFIG],
+                router=lambda: app[ROUTER],
+                validate=lambda data: app[VALIDATION].validate(data),
+            )
         app[METHODS] = methods
         app.router.add_routes(invoices.routes)
         app.router.add_routes(runs.routes)

@@ -24,6 +24,7 @@ from accesspoint.server.keys import (
     IDENTITY,
     INBOUND_SETTINGS,
     METRICS,
+    ROUTER,
     SECRET_BOX,
     STORE,
     VALIDATION,
@@ -81,15 +82,10 @@ async def _worker_ctx(app: web.Application) -> AsyncIterator[None]:
         timeout_seconds=config.outbound.timeout_seconds,
         concurrency=config.outbound.workers,
     )
-    identity = app[IDENTITY]
-    discovery = None
-    if config.routing.discovery and identity.checker is not None:
-        discovery = Discovery.from_config(config, identity.checker)
-    router = Router(StaticRouting(config.routing.static), discovery, identity.checker)
     worker = Worker(
         app[STORE],
-        identity,
-        router,
+        app[IDENTITY],
+        app[ROUTER],
         app[VALIDATION].validate,
         settings,
         observer=app[METRICS],
@@ -100,6 +96,17 @@ async def _worker_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
     stop.set()
     await task
+
+
+async def _routing_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Where outbound documents go (static routes, then SML + SMP): one router for the worker and for
+    extensions that ask whether a participant can receive (the distribution run's EHF method)."""
+    config, identity = app[CONFIG], app[IDENTITY]
+    discovery = None
+    if config.routing.discovery and identity.checker is not None:
+        discovery = Discovery.from_config(config, identity.checker)
+    app[ROUTER] = Router(StaticRouting(config.routing.static), discovery, identity.checker)
+    yield
     if discovery is not None:
         await discovery.aclose()
 
@@ -129,6 +136,7 @@ def create_app(config: Config, extensions: Sequence[Extension] | None = None) ->
     )
     app[INBOUND_SETTINGS] = InboundSettings(config.inbound.duplicate_retention_days * 86400)
     app.cleanup_ctx.append(_trust_ctx)
+    app.cleanup_ctx.append(_routing_ctx)
     app.cleanup_ctx.append(_store_ctx)
     app.cleanup_ctx.append(_validation_ctx)
     if config.outbound.workers > 0:

@@ -7,6 +7,7 @@ from aiohttp import web
 from accesspoint.config import Config
 from accesspoint.identity import APIdentity
 from accesspoint.pipeline.inbound import InboundSettings
+from accesspoint.pipeline.routing import Router
 from accesspoint.secretbox import SecretBox
 from accesspoint.server.extensions import Extension
 from accesspoint.server.metrics import Metrics
@@ -22,5 +23,6 @@ STORE = web.AppKey("store", Store)
 INBOUND_SETTINGS = web.AppKey("inbound_settings", InboundSettings)
 WEBHOOK_KEY = web.AppKey("webhook_key", bytes)
 SECRET_BOX = web.AppKey("secret_box", SecretBox)
+ROUTER = web.AppKey("router", Router)
 EXTENSIONS = web.AppKey("extensions", tuple[Extension, ...])
 TENANT = web.RequestKey("tenant", Tenant)

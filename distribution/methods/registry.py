@@ -1,0 +1,19 @@
+"""The delivery methods this server offers, by CONTRACT name (``ehf``, ``email``, ``autopost``, ...)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from accesspoint.config import Config
+from accesspoint.pipeline.routing import Router
+from distribution.methods.base import DeliveryMethod
+from distribution.methods.ehf import EhfMethod, Validate
+
+
+def default_methods(
+    config: Config, *, router: Callable[[], Router], validate: Validate
+) -> dict[str, DeliveryMethod]:
+    """Every method built into ehfgate; the run offers exactly these. ``router`` and ``validate`` are the
+    running server's (the EHF method sends through the access point's own pipeline)."""
+    methods: list[DeliveryMethod] = [EhfMethod(router, validate)]
+    return {method.name: method for method in methods}
