@@ -12,7 +12,7 @@ from aiohttp import web
 
 from accesspoint.pipeline.webhooks import add_event
 from accesspoint.server.keys import CONFIG, ROUTER, STORE, VALIDATION
-from distribution.api import invoices, runs
+from distribution.api import invoices, print_callbacks, runs
 from distribution.methods.base import DeliveryMethod
 from distribution.methods.registry import default_methods
 from distribution.run.app_keys import HTTP, METHODS
@@ -62,6 +62,7 @@ class DistributionExtension:
         app[METHODS] = methods
         app.router.add_routes(invoices.routes)
         app.router.add_routes(runs.routes)
+        app.router.add_routes(print_callbacks.routes)
         app.cleanup_ctx.append(_http_ctx)
         app.cleanup_ctx.append(_engine_ctx)
 

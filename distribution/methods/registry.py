@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from accesspoint.config import Config
 from accesspoint.pipeline.routing import Router
+from distribution.methods.autopost import AutopostMethod
 from distribution.methods.base import DeliveryMethod
 from distribution.methods.ehf import EhfMethod, Validate
 
@@ -15,5 +16,5 @@ def default_methods(
 ) -> dict[str, DeliveryMethod]:
     """Every method built into ehfgate; the run offers exactly these. ``router`` and ``validate`` are the
     running server's (the EHF method sends through the access point's own pipeline)."""
-    methods: list[DeliveryMethod] = [EhfMethod(router, validate)]
+    methods: list[DeliveryMethod] = [EhfMethod(router, validate), AutopostMethod()]
     return {method.name: method for method in methods}

@@ -177,16 +177,19 @@ class Engine:
         if last is not None and last.outcome == Outcome.PENDING:
             await self._poll(job, row, step, method, loaded, last, transients)
             return
+        # Every try of one method on one invoice shares the first try's key: a retry after a transient
+        # failure (which may have reached the other side) or a crash is recognised as the same delivery.
+        chain_key = mine[0].id if mine else None
         if last is not None and last.outcome == STARTED:
             # The process died between recording the attempt and its outcome: same key again.
-            ctx = invoice_context(loaded, last.id, step.settings, self.services)
+            ctx = invoice_context(loaded, chain_key or last.id, step.settings, self.services)
             async with self.store.begin() as conn:
                 await self._event(conn, row, "attempt", method=step.method, attempt_key=last.id, resumed=True)
             result = await self._call(method.deliver(ctx))
             await self._conclude(job, row, step, last.id, result, transients=transients, existing=True)
             return
         key = new_attempt_key()
-        ctx = invoice_context(loaded, key, step.settings, self.services)
+        ctx = invoice_context(loaded, chain_key or key, step.settings, self.services)
         try:
             verdict = await asyncio.wait_for(method.eligible(ctx), self.settings.method_timeout)
         except Exception as exc:

@@ -148,7 +148,8 @@ async def test_transient_is_retried_then_delivers(harness: Harness) -> None:
     await harness.drain(harness.engine({"a": a}))
     assert (await harness.invoice(invoice_id)).status == "delivered"
     assert await harness.attempts(invoice_id) == [("a", "transient"), ("a", "delivered")]
-    assert len({call.attempt_key for call in a.calls}) == 2  # each try has its own key
+    # a retry may follow a try that reached the other side: it carries the same idempotency key
+    assert len({call.attempt_key for call in a.calls}) == 1
     assert "distribution.retry" in await harness.events(invoice_id)
 
 
