@@ -4,7 +4,7 @@ the engine's workers, started after the store and validation and stopped before 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 
 import aiohttp
@@ -12,13 +12,14 @@ from aiohttp import web
 
 from accesspoint.pipeline.webhooks import add_event
 from accesspoint.server.keys import CONFIG, ROUTER, STORE, VALIDATION
-from distribution.api import invoices, print_callbacks, runs
+from distribution.api import invoices, print_callbacks, printers, runs, templates
 from distribution.methods.base import DeliveryMethod
 from distribution.methods.registry import default_methods
 from distribution.run.app_keys import HTTP, METHODS
 from distribution.run.engine import FINAL_EVENT, Engine, EngineSettings
 
-OPENAPI_FRAGMENT = Path(__file__).resolve().parents[1] / "schemas" / "openapi-distribution.json"
+SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
+OPENAPI_FRAGMENTS = (SCHEMAS / "openapi-distribution.json", SCHEMAS / "openapi-distribution-mail.json")
 
 
 async def _http_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -63,8 +64,10 @@ class DistributionExtension:
         app.router.add_routes(invoices.routes)
         app.router.add_routes(runs.routes)
         app.router.add_routes(print_callbacks.routes)
+        app.router.add_routes(templates.routes)
+        app.router.add_routes(printers.routes)
         app.cleanup_ctx.append(_http_ctx)
         app.cleanup_ctx.append(_engine_ctx)
 
-    def openapi_fragment(self) -> Path | None:
-        return OPENAPI_FRAGMENT
+    def openapi_fragments(self) -> Sequence[Path]:
+        return OPENAPI_FRAGMENTS

@@ -49,5 +49,5 @@ def merged_document(fragments: Iterable[Path]) -> dict[str, Any]:
 
 
 async def openapi(request: web.Request) -> web.Response:
-    fragments = [f for e in request.app[EXTENSIONS] if (f := e.openapi_fragment()) is not None]
+    fragments = [path for extension in request.app[EXTENSIONS] for path in extension.openapi_fragments()]
     return web.json_response(merged_document(fragments) if fragments else openapi_document())

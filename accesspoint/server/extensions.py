@@ -2,12 +2,13 @@
 background work and API description here, so the core never imports them.
 
 An extension is found through the ``ehfgate.extensions`` entry point group: the object it names has a
-``name`` and a ``setup(app)`` that adds routes and cleanup contexts, and may name an OpenAPI fragment
+``name`` and a ``setup(app)`` that adds routes and cleanup contexts, and may name OpenAPI fragments
 (``paths`` and ``components``) to merge into ``/api/v1/openapi.json``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Protocol
@@ -22,7 +23,7 @@ class Extension(Protocol):
 
     def setup(self, app: web.Application) -> None: ...
 
-    def openapi_fragment(self) -> Path | None: ...
+    def openapi_fragments(self) -> Sequence[Path]: ...
 
 
 def discover() -> list[Extension]:

@@ -8,7 +8,9 @@ from accesspoint.config import Config
 from accesspoint.pipeline.routing import Router
 from distribution.methods.autopost import AutopostMethod
 from distribution.methods.base import DeliveryMethod
+from distribution.methods.cloudprint import CloudPrintMethod
 from distribution.methods.ehf import EhfMethod, Validate
+from distribution.methods.email import EmailMethod
 
 
 def default_methods(
@@ -16,5 +18,10 @@ def default_methods(
 ) -> dict[str, DeliveryMethod]:
     """Every method built into ehfgate; the run offers exactly these. ``router`` and ``validate`` are the
     running server's (the EHF method sends through the access point's own pipeline)."""
-    methods: list[DeliveryMethod] = [EhfMethod(router, validate), AutopostMethod()]
+    methods: list[DeliveryMethod] = [
+        EhfMethod(router, validate),
+        EmailMethod(),
+        CloudPrintMethod(),
+        AutopostMethod(),
+    ]
     return {method.name: method for method in methods}

@@ -1,0 +1,270 @@
+"""Mail composition, sending and signing against a real SMTP server (aiosmtpd) on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+
+import dkim
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+from accesspoint.config import Config, DistributionConfig, SmtpConfig
+from distribution.mail.address import Sender, SenderMissing, resolve_sender
+from distribution.mail.compose import compose, message_id_for
+from distribution.mail.deliver import serialise
+from distribution.mail.dkim import DkimError, DkimSigner
+from distribution.mail.smtp import SmtpFailure, send_raw
+from distribution.methods.base import AttachmentFile
+from tests.distribution.smtp_server import REJECTED, SmtpServer, free_port, running_smtp_server
+
+PDF = b"%PDF-1.7\n" + bytes(range(256)) * 40 + b"\n%%EOF\n"
+CSV = "dato;beløp\n2025-01-01;12,50\n".encode()
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+FILES = (
+    AttachmentFile("Faktura-10045.pdf", "application/pdf", PDF),
+    AttachmentFile("timeliste æøå.csv", "text/csv", CSV),
+    AttachmentFile("logo.png", "image/png", PNG),
+)
+SENDER = Sender("faktura@gateway.example", "Acme AS", reply_to="post@acme.example")
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    with running_smtp_server() as server:
+        yield server
+
+
+def smtp_config(server: SmtpServer | None = None, **extra: object) -> SmtpConfig:
+    host, port = (server.host, server.port) if server else ("127.0.0.1", free_port())
+    return SmtpConfig(host=host, port=port, security="none", timeout_seconds=5, **extra)  # type: ignore[arg-type]
+
+
+def message(attempt_key: str = "attempt-1") -> bytes:
+    composed = compose(
+        sender=SENDER,
+        recipients=["kunde@example.no"],
+        subject="Faktura 10045 fra Acme AS",
+        message_id=message_id_for(attempt_key, SENDER.domain),
+        files=FILES,
+        text="Hei Kari,\nvedlagt er faktura 10045.\n",
+        html="<p>Hei Kari,</p><p>vedlagt er faktura 10045.</p>",
+    )
+    return serialise(composed, Config())
+
+
+def test_tenant_sender_is_from_only_on_an_allowed_domain() -> None:
+    allowed = DistributionConfig(
+        sender="Gateway <noreply@gateway.example>", allowed_sender_domains=("Acme.example",)
+    )
+    own = resolve_sender(allowed, "faktura@acme.example", "Acme AS")
+    assert (own.address, own.reply_to, own.display_name) == ("faktura@acme.example", None, "Acme AS")
+    other = resolve_sender(allowed, "faktura@elsewhere.example", "Acme AS")
+    assert (other.address, other.reply_to) == ("noreply@gateway.example", "faktura@elsewhere.example")
+    assert other.from_header == "Acme AS <noreply@gateway.example>"
+    none_set = resolve_sender(allowed, None, "Acme AS")
+    assert (none_set.address, none_set.reply_to) == ("noreply@gateway.example", None)
+
+
+def test_no_sender_is_a_clear_error() -> None:
+    with pytest.raises(SenderMissing, match=r"distribution\.sender"):
+        resolve_sender(DistributionConfig(), "faktura@acme.example", "Acme AS")
+    # the tenant's own address on an allowed domain needs no gateway sender
+    allowed_only = DistributionConfig(allowed_sender_domains=("acme.example",))
+    assert resolve_sender(allowed_only, "faktura@acme.example", "Acme").address == "faktura@acme.example"
+
+
+def test_message_has_alternatives_then_byte_identical_attachments_in_order() -> None:
+    from email import policy
+    from email.parser import BytesParser
+
+    parsed = BytesParser(policy=policy.default).parsebytes(message())
+    assert parsed["From"] == "Acme AS <faktura@gateway.example>"
+    assert parsed["Reply-To"] == "post@acme.example"
+    assert parsed.get_content_type() == "multipart/mixed"
+    body = parsed.get_body(preferencelist=("plain",))
+    html = parsed.get_body(preferencelist=("html",))
+    assert body is not None and "vedlagt er faktura 10045" in body.get_content()
+    assert html is not None and "<p>Hei Kari,</p>" in html.get_content()
+    attachments = list(parsed.iter_attachments())
+    assert [(a.get_filename(), a.get_content_type()) for a in attachments] == [
+        (f.filename, f.mime_type) for f in FILES
+    ]
+    assert [a.get_payload(decode=True) for a in attachments] == [f.content for f in FILES]
+
+
+def test_message_id_is_stable_per_attempt_key() -> None:
+    first, again, other = (message_id_for(key, "gateway.example") for key in ("k-1", "k-1", "k-2"))
+    assert first == again != other
+    assert first.startswith("<") and first.endswith("@gateway.example>")
+    assert f"Message-ID: {first}".encode() in message("k-1")
+
+
+async def test_send_reaches_the_server_as_sent(smtp_server: SmtpServer) -> None:
+    raw = message()
+    accepted = await send_raw(
+        raw, sender=SENDER.address, recipients=["kunde@example.no"], smtp=smtp_config(smtp_server)
+    )
+    assert accepted.reply.startswith("250") and "queued as 1" in accepted.reply
+    assert accepted.refused == {}
+    [received] = smtp_server.messages
+    assert (received.mail_from, received.rcpt_tos) == (SENDER.address, ["kunde@example.no"])
+    assert received.raw.rstrip(b"\r\n") == raw.rstrip(b"\r\n")
+
+
+async def test_4xx_is_transient_and_the_next_try_goes_through(smtp_server: SmtpServer) -> None:
+    smtp_server.fail_next(1)
+    config = smtp_config(smtp_server)
+    with pytest.raises(SmtpFailure) as failure:
+        await send_raw(message(), sender=SENDER.address, recipients=["kunde@example.no"], smtp=config)
+    assert (failure.value.permanent, failure.value.code) == (False, 451)
+    assert failure.value.reply is not None and "Try again later" in failure.value.reply
+    await send_raw(message(), sender=SENDER.address, recipients=["kunde@example.no"], smtp=config)
+    assert len(smtp_server.messages) == 1
+
+
+async def test_5xx_is_permanent(smtp_server: SmtpServer) -> None:
+    smtp_server.fail_next(1, REJECTED)
+    with pytest.raises(SmtpFailure) as failure:
+        await send_raw(
+            message(), sender=SENDER.address, recipients=["kunde@example.no"], smtp=smtp_config(smtp_server)
+        )
+    assert (failure.value.permanent, failure.value.code) == (True, 554)
+    assert smtp_server.messages == []
+
+
+async def test_connection_refused_is_transient() -> None:
+    with pytest.raises(SmtpFailure) as failure:
+        await send_raw(message(), sender=SENDER.address, recipients=["kunde@example.no"], smtp=smtp_config())
+    assert failure.value.permanent is False
+    assert "cannot talk to the SMTP server" in failure.value.reason
+
+
+async def test_silent_server_times_out_as_transient() -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1)  # never greets
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    config = SmtpConfig(host="127.0.0.1", port=port, security="none", timeout_seconds=1)
+    try:
+        with pytest.raises(SmtpFailure) as failure:
+            await asyncio.wait_for(
+                send_raw(message(), sender=SENDER.address, recipients=["kunde@example.no"], smtp=config), 10
+            )
+    finally:
+        server.close()
+    assert failure.value.permanent is False
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+async def test_tls_and_auth(tmp_path: Path, security: Literal["starttls", "tls"]) -> None:
+    with running_smtp_server(
+        tls=security, certificate_dir=tmp_path, credentials=("acme", "s3cret")
+    ) as server:
+        config = SmtpConfig(
+            host=server.host,
+            port=server.port,
+            security=security,
+            username="acme",
+            password="s3cret",
+            timeout_seconds=5,
+        )
+        await send_raw(
+            message(),
+            sender=SENDER.address,
+            recipients=["a@example.no"],
+            smtp=config,
+            tls_context=server.client_tls_context(),
+        )
+        assert len(server.messages) == 1
+        bad = SmtpConfig(
+            host=server.host,
+            port=server.port,
+            security=security,
+            username="acme",
+            password="nope",
+            timeout_seconds=5,
+        )
+        with pytest.raises(SmtpFailure) as failure:
+            await send_raw(
+                message(),
+                sender=SENDER.address,
+                recipients=["a@example.no"],
+                smtp=bad,
+                tls_context=server.client_tls_context(),
+            )
+        assert failure.value.permanent is True and failure.value.code == 535
+        assert len(server.messages) == 1
+
+
+async def test_tls_refuses_an_untrusted_certificate(tmp_path: Path) -> None:
+    with running_smtp_server(tls="tls", certificate_dir=tmp_path) as server:
+        config = SmtpConfig(host=server.host, port=server.port, security="tls", timeout_seconds=5)
+        with pytest.raises(SmtpFailure) as failure:
+            await send_raw(message(), sender=SENDER.address, recipients=["a@example.no"], smtp=config)
+        assert failure.value.permanent is False  # the system trust store does not know our test CA
+        assert server.messages == []
+
+
+def _rsa_key(path: Path) -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return f"v=DKIM1; k=rsa; p={base64.b64encode(public).decode()}"
+
+
+async def test_dkim_signature_verifies_after_the_trip(smtp_server: SmtpServer, tmp_path: Path) -> None:
+    key_path = tmp_path / "dkim.pem"
+    record = _rsa_key(key_path)
+    smtp = smtp_config(smtp_server, dkim_domain="gateway.example", dkim_selector="ehf2025", dkim_key=key_path)
+    composed = compose(
+        sender=SENDER,
+        recipients=["kunde@example.no"],
+        subject="Faktura 10045 – Acme AS",
+        message_id=message_id_for("k", SENDER.domain),
+        files=FILES,
+        text="Hei\n",
+        html="<p>Hei</p>",
+    )
+    raw = serialise(composed, Config(smtp=smtp))
+    assert raw.startswith(b"DKIM-Signature:")
+    await send_raw(raw, sender=SENDER.address, recipients=["kunde@example.no"], smtp=smtp)
+    received = smtp_server.messages[0].raw
+    asked: list[bytes] = []
+
+    def dns(name: bytes, timeout: int = 5) -> bytes:
+        asked.append(name)
+        return record.encode()
+
+    assert dkim.verify(received, dnsfunc=dns) is True
+    assert asked == [b"ehf2025._domainkey.gateway.example."]
+    tampered = received.replace(b"Faktura 10045", b"Faktura 99999", 1)
+    assert dkim.verify(tampered, dnsfunc=dns) is False
+    body_start = received.index(b"\r\n\r\n")
+    altered = received[: body_start + 4] + received[body_start + 4 :].replace(b"Hei", b"Hai", 1)
+    assert dkim.verify(altered, dnsfunc=dns) is False
+
+
+def test_unusable_dkim_keys_are_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "bad.pem").write_text("not a key")
+    ed = ed25519.Ed25519PrivateKey.generate()
+    (tmp_path / "ed.pem").write_bytes(
+        ed.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    for name, expected in (("bad.pem", "cannot read"), ("ed.pem", "RSA"), ("missing.pem", "cannot be read")):
+        with pytest.raises(DkimError, match=expected):
+            DkimSigner("gateway.example", "s", tmp_path / name).sign(message())
