@@ -24,6 +24,7 @@ from accesspoint import failpoints, sbdh
 from accesspoint.identity import APIdentity
 from accesspoint.pipeline import sent_message, webhooks
 from accesspoint.pipeline.delivery import Delivery, build, transmit
+from accesspoint.pipeline.doorbell import Doorbell
 from accesspoint.pipeline.inbound import VALIDATE_JOB, forget_expired_message_ids
 from accesspoint.pipeline.observer import NoObserver, PipelineObserver
 from accesspoint.pipeline.outbound import SEND_JOB
@@ -78,6 +79,7 @@ class Worker:
         observer: PipelineObserver | None = None,
         *,
         webhook_key: bytes,
+        doorbell: Doorbell | None = None,
     ) -> None:
         self.store = store
         self.identity = identity
@@ -86,6 +88,7 @@ class Worker:
         self.settings = settings
         self.observer: PipelineObserver = observer or NoObserver()
         self.webhook_key = webhook_key
+        self.doorbell = doorbell or Doorbell()
         self.owner = _owner()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -112,9 +115,8 @@ class Worker:
             except Exception:
                 log.exception("worker step failed")
                 worked = False
-            if not worked:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.settings.idle_seconds)
+            if not worked and not stop.is_set():
+                await self.doorbell.wait(self.settings.idle_seconds)
 
     async def run_once(self, session: aiohttp.ClientSession) -> bool:
         kinds = (SEND_JOB, VALIDATE_JOB, webhooks.WEBHOOK_JOB)

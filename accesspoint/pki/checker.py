@@ -109,6 +109,7 @@ class CertificateChecker:
         # Accepted (certificate, purpose, party, chain) -> (issuing CA, valid from, valid until): a
         # repeat inside the window of all three certificates' dates needs no work but a comparison.
         self._accepted: dict[tuple[object, ...], tuple[IssuingCA, dt.datetime, dt.datetime]] = {}
+        self._warned: set[x509.Certificate] = set()
         self.revocation = revocation
         self.revocation_checker = revocation_checker or RevocationChecker()
         self.at = at
@@ -213,7 +214,11 @@ class CertificateChecker:
                     "certificate-revocation-unknown", f"{what}: revocation status unknown: {status.detail}"
                 )
             warning = f"revocation status unknown, accepted (trust.revocation = soft): {status.detail}"
-            log.warning("%s: %s", what, warning)
+            if cert not in self._warned:  # once per certificate, not once per message
+                if len(self._warned) >= _ACCEPTED_CACHE:
+                    self._warned.clear()
+                self._warned.add(cert)
+                log.warning("%s: %s", what, warning)
             warnings.append(warning)
         return TrustVerdict(
             subject=name_text(cert.subject),

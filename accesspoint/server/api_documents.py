@@ -13,7 +13,7 @@ from aiohttp import web
 from accesspoint import sbdh
 from accesspoint.pipeline.outbound import DocumentRejected, SubmissionError, submit
 from accesspoint.server.api_validate import is_xml_content_type
-from accesspoint.server.keys import STORE, TENANT, VALIDATION
+from accesspoint.server.keys import DOORBELL, STORE, TENANT, VALIDATION
 from accesspoint.server.problems import problem
 from accesspoint.store.blobs import get_blob
 from accesspoint.store.documents import (
@@ -135,6 +135,8 @@ async def submit_document(request: web.Request) -> web.Response:
     except (SubmissionError, sbdh.EnvelopeReadError, ValueError) as exc:
         return problem(422, "Cannot send this document", str(exc), code="not-sendable")
     document = submission.document
+    if submission.created:
+        request.app[DOORBELL].ring()  # its send job is committed
     return web.json_response(
         {"id": document.id, "status": document.status}, status=202 if submission.created else 200
     )

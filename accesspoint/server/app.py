@@ -11,6 +11,7 @@ from accesspoint import keyfile
 from accesspoint.config import Config
 from accesspoint.discovery.lookup import Discovery
 from accesspoint.identity import load_identity
+from accesspoint.pipeline.doorbell import Doorbell
 from accesspoint.pipeline.inbound import InboundSettings
 from accesspoint.pipeline.routing import Router, StaticRouting
 from accesspoint.pipeline.worker import Worker, WorkerSettings
@@ -20,6 +21,7 @@ from accesspoint.server.auth import auth_middleware
 from accesspoint.server.extensions import Extension, discover
 from accesspoint.server.keys import (
     CONFIG,
+    DOORBELL,
     EXTENSIONS,
     IDENTITY,
     INBOUND_SETTINGS,
@@ -90,6 +92,7 @@ async def _worker_ctx(app: web.Application) -> AsyncIterator[None]:
         settings,
         observer=app[METRICS],
         webhook_key=app[WEBHOOK_KEY],
+        doorbell=app[DOORBELL],
     )
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
@@ -128,6 +131,7 @@ def create_app(config: Config, extensions: Sequence[Extension] | None = None) ->
     app[CONFIG] = config
     app[METRICS] = Metrics()
     app[IDENTITY] = load_identity(config)
+    app[DOORBELL] = Doorbell()
     app[WEBHOOK_KEY] = keyfile.resolve(
         config.webhooks.secret_key, config.server.data_dir / WEBHOOK_KEY_FILE, "webhooks.secret_key"
     )

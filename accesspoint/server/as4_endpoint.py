@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from accesspoint.pipeline.inbound import receive
-from accesspoint.server.keys import IDENTITY, INBOUND_SETTINGS, METRICS, STORE
+from accesspoint.server.keys import DOORBELL, IDENTITY, INBOUND_SETTINGS, METRICS, STORE
 
 
 async def as4(request: web.Request) -> web.Response:
@@ -15,4 +15,6 @@ async def as4(request: web.Request) -> web.Response:
         request.app[INBOUND_SETTINGS],
     )  # fmt: skip
     request.app[METRICS].as4_messages.labels(direction="in", outcome=answer.kind).inc()
+    if answer.kind == "receipt":
+        request.app[DOORBELL].ring()  # its validation job is committed
     return web.Response(status=200, body=answer.body, headers={"Content-Type": answer.content_type})

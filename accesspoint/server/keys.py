@@ -6,6 +6,7 @@ from aiohttp import web
 
 from accesspoint.config import Config
 from accesspoint.identity import APIdentity
+from accesspoint.pipeline.doorbell import Doorbell
 from accesspoint.pipeline.inbound import InboundSettings
 from accesspoint.pipeline.routing import Router
 from accesspoint.secretbox import SecretBox
@@ -24,5 +25,6 @@ INBOUND_SETTINGS = web.AppKey("inbound_settings", InboundSettings)
 WEBHOOK_KEY = web.AppKey("webhook_key", bytes)
 SECRET_BOX = web.AppKey("secret_box", SecretBox)
 ROUTER = web.AppKey("router", Router)
+DOORBELL = web.AppKey("doorbell", Doorbell)
 EXTENSIONS = web.AppKey("extensions", tuple[Extension, ...])
 TENANT = web.RequestKey("tenant", Tenant)

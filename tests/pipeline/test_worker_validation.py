@@ -14,6 +14,7 @@ from accesspoint.as4.trust import AnchorTrust
 from accesspoint.config import load_config
 from accesspoint.identity import APIdentity
 from accesspoint.pipeline.delivery import build
+from accesspoint.pipeline.doorbell import Doorbell
 from accesspoint.pipeline.inbound import VALIDATE_JOB, InboundSettings, receive
 from accesspoint.pipeline.routing import StaticRouting
 from accesspoint.pipeline.worker import Worker, WorkerSettings
@@ -98,3 +99,20 @@ async def test_not_ready_validation_is_retried_soon_then_lands_in_the_inbox(
         status = (await conn.execute(sa.select(inbound.c.status))).scalar_one()
     assert status == "accepted"
     assert observer.inbound == ["accepted"]
+
+
+async def test_doorbell_wakes_an_idle_worker_at_once_and_keeps_a_ring_for_later() -> None:
+    bell = Doorbell()
+    started = asyncio.get_running_loop().time()
+    waiter = asyncio.create_task(bell.wait(5))
+    await asyncio.sleep(0.01)
+    bell.ring()
+    await waiter
+    assert asyncio.get_running_loop().time() - started < 1
+    bell.ring()  # nobody waiting: kept until the next wait
+    started = asyncio.get_running_loop().time()
+    await bell.wait(5)
+    assert asyncio.get_running_loop().time() - started < 0.1
+    started = asyncio.get_running_loop().time()
+    await bell.wait(0.2)  # no ring: the poll interval
+    assert asyncio.get_running_loop().time() - started >= 0.19
