@@ -12,14 +12,19 @@ from aiohttp import web
 
 from accesspoint.pipeline.webhooks import add_event
 from accesspoint.server.keys import CONFIG, ROUTER, STORE, VALIDATION
-from distribution.api import invoices, print_callbacks, printers, runs, templates
+from distribution.api import invoices, payments, print_callbacks, printers, runs, templates
 from distribution.methods.base import DeliveryMethod
 from distribution.methods.registry import default_methods
+from distribution.payments.booking import PAID_EVENT
 from distribution.run.app_keys import HTTP, METHODS
 from distribution.run.engine import FINAL_EVENT, Engine, EngineSettings
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
-OPENAPI_FRAGMENTS = (SCHEMAS / "openapi-distribution.json", SCHEMAS / "openapi-distribution-mail.json")
+OPENAPI_FRAGMENTS = (
+    SCHEMAS / "openapi-distribution.json",
+    SCHEMAS / "openapi-distribution-mail.json",
+    SCHEMAS / "openapi-distribution-payments.json",
+)
 
 
 async def _http_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -52,6 +57,7 @@ class DistributionExtension:
 
     def setup(self, app: web.Application) -> None:
         add_event(FINAL_EVENT)
+        add_event(PAID_EVENT)
         if self._methods is not None:
             methods = self._methods
         else:
@@ -66,6 +72,7 @@ class DistributionExtension:
         app.router.add_routes(print_callbacks.routes)
         app.router.add_routes(templates.routes)
         app.router.add_routes(printers.routes)
+        app.router.add_routes(payments.routes)
         app.cleanup_ctx.append(_http_ctx)
         app.cleanup_ctx.append(_engine_ctx)
 

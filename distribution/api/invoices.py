@@ -20,6 +20,8 @@ from accesspoint.validation.setup import ValidationUnavailable
 from distribution.api.runs import json_object, unprocessable
 from distribution.invoice import InvoiceReadError
 from distribution.methods.base import AttachmentFile, Services
+from distribution.payments.booking import payments_of_invoice
+from distribution.payments.kid import KidError
 from distribution.run.accept import InvoiceRejected, NewInvoice, accept
 from distribution.run.app_keys import HTTP, METHODS
 from distribution.run.context import invoice_context, load_invoice
@@ -156,6 +158,8 @@ async def submit_invoice(request: web.Request) -> web.Response:
         )
     except InvoiceReadError as exc:
         return unprocessable(str(exc), "not-an-invoice")
+    except KidError as exc:
+        return unprocessable(f"cannot give the invoice a KID: {exc}", "kid-not-possible")
     except ValidationUnavailable as exc:
         return problem(503, "Validation unavailable", str(exc), code="validation-unavailable")
     except InvoiceRejected as exc:
@@ -186,6 +190,7 @@ async def get_invoice_handler(request: web.Request) -> web.Response:
         return _not_found()
     async with request.app[STORE].connect() as conn:
         attempts = await attempts_of(conn, row.id)
+        paid = await payments_of_invoice(conn, row.tenant_id, row.id)
     return web.json_response(
         {
             "id": row.id,
@@ -201,6 +206,7 @@ async def get_invoice_handler(request: web.Request) -> web.Response:
             "attempts": [
                 {"method": a.method, "outcome": a.outcome, "reason": a.reason, "at": a.at} for a in attempts
             ],
+            "payments": paid,
             "created_at": row.created_at,
             "updated_at": row.updated_at,
         }

@@ -16,6 +16,7 @@ from accesspoint.store.events import record
 from accesspoint.validation.report import Report
 from distribution.invoice import read_invoice
 from distribution.methods.base import AttachmentFile, Customer
+from distribution.payments.kid import assign_kid, kid_for, load_kid_settings
 from distribution.run.customer import customer_to_json
 from distribution.run.engine import JOB_KIND, SKIPPED
 from distribution.run.plan import make_plan
@@ -69,8 +70,16 @@ async def accept(
             existing = await invoice_by_idempotency_key(conn, tenant_id, idempotency_key)
         if existing is not None:
             return Accepted(existing.id, existing.status, created=False)
-    invoice = read_invoice(new.document)
-    report = await validate(new.document)
+    document = new.document
+    invoice = read_invoice(document)
+    if not invoice.kid:  # the tenant may have KIDs made: written into the UBL before validation
+        async with store.connect() as conn:
+            scheme = await load_kid_settings(conn, tenant_id)
+        if scheme is not None:
+            kid = kid_for(scheme, invoice_number=invoice.number or "")
+            document = assign_kid(document, kid)
+            invoice = read_invoice(document)
+    report = await validate(document)
     if not report.valid:
         raise InvoiceRejected(report)
     try:
@@ -81,7 +90,7 @@ async def accept(
                 preferred=new.customer.preferred_method,
                 override=new.method,
             )
-            document_blob = await put_blob(conn, new.document, "application/xml")
+            document_blob = await put_blob(conn, document, "application/xml")
             invoice_id = await insert_invoice(
                 conn,
                 tenant_id=tenant_id,

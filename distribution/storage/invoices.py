@@ -99,6 +99,9 @@ async def invoice_by_idempotency_key(conn: AsyncConnection, tenant_id: str, key:
 
 
 async def update_invoice(conn: AsyncConnection, invoice_id: str, **values: Any) -> None:
+    """Update columns; a ``paid`` invoice stays ``paid`` (money may arrive before the run finishes)."""
+    if "status" in values:
+        values["status"] = sa.case((invoices.c.status == "paid", "paid"), else_=sa.literal(values["status"]))
     await conn.execute(
         invoices.update().where(invoices.c.id == invoice_id).values(updated_at=now(), **values)
     )
