@@ -12,7 +12,8 @@ from aiohttp import web
 
 from accesspoint.pipeline.webhooks import add_event
 from accesspoint.server.keys import CONFIG, ROUTER, STORE, VALIDATION
-from distribution.api import invoices, payments, print_callbacks, printers, runs, templates
+from distribution.api import avtalegiro, invoices, payments, print_callbacks, printers, runs, templates
+from distribution.avtalegiro import scheduler
 from distribution.methods.base import DeliveryMethod
 from distribution.methods.registry import default_methods
 from distribution.payments.booking import PAID_EVENT
@@ -24,6 +25,7 @@ OPENAPI_FRAGMENTS = (
     SCHEMAS / "openapi-distribution.json",
     SCHEMAS / "openapi-distribution-mail.json",
     SCHEMAS / "openapi-distribution-payments.json",
+    SCHEMAS / "openapi-distribution-avtalegiro.json",
 )
 
 
@@ -73,8 +75,10 @@ class DistributionExtension:
         app.router.add_routes(templates.routes)
         app.router.add_routes(printers.routes)
         app.router.add_routes(payments.routes)
+        app.router.add_routes(avtalegiro.routes)
         app.cleanup_ctx.append(_http_ctx)
         app.cleanup_ctx.append(_engine_ctx)
+        app.cleanup_ctx.append(scheduler.claims_ctx)
 
     def openapi_fragments(self) -> Sequence[Path]:
         return OPENAPI_FRAGMENTS

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from accesspoint.config import Config
 from accesspoint.pipeline.routing import Router
 from distribution.methods.autopost import AutopostMethod
+from distribution.methods.avtalegiro import AvtaleGiroMethod
 from distribution.methods.base import DeliveryMethod
 from distribution.methods.cloudprint import CloudPrintMethod
 from distribution.methods.ehf import EhfMethod, Validate
@@ -23,5 +24,6 @@ def default_methods(
         EmailMethod(),
         CloudPrintMethod(),
         AutopostMethod(),
+        AvtaleGiroMethod(),
     ]
     return {method.name: method for method in methods}

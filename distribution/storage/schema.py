@@ -43,6 +43,8 @@ invoices = Table(
     Column("updated_at", Float, nullable=False),
     UniqueConstraint("tenant_id", "idempotency_key", name="uq_invoices_tenant_idempotency"),
     Index("ix_invoices_tenant_created", "tenant_id", "created_at"),
+    Index("ix_invoices_tenant_kid", "tenant_id", "kid"),  # payments are matched by KID
+    Index("ix_invoices_tenant_number", "tenant_id", "number"),
 )
 
 invoice_attachments = Table(
