@@ -12,7 +12,17 @@ from aiohttp import web
 
 from accesspoint.pipeline.webhooks import add_event
 from accesspoint.server.keys import CONFIG, ROUTER, STORE, VALIDATION
-from distribution.api import avtalegiro, invoices, payments, print_callbacks, printers, runs, templates
+from distribution.api import (
+    avtalegiro,
+    channels,
+    invoices,
+    payments,
+    print_callbacks,
+    printers,
+    runs,
+    templates,
+    vipps_callbacks,
+)
 from distribution.avtalegiro import scheduler
 from distribution.methods.base import DeliveryMethod
 from distribution.methods.registry import default_methods
@@ -26,6 +36,7 @@ OPENAPI_FRAGMENTS = (
     SCHEMAS / "openapi-distribution-mail.json",
     SCHEMAS / "openapi-distribution-payments.json",
     SCHEMAS / "openapi-distribution-avtalegiro.json",
+    SCHEMAS / "openapi-distribution-channels.json",
 )
 
 
@@ -76,6 +87,8 @@ class DistributionExtension:
         app.router.add_routes(printers.routes)
         app.router.add_routes(payments.routes)
         app.router.add_routes(avtalegiro.routes)
+        app.router.add_routes(channels.routes)
+        app.router.add_routes(vipps_callbacks.routes)
         app.cleanup_ctx.append(_http_ctx)
         app.cleanup_ctx.append(_engine_ctx)
         app.cleanup_ctx.append(scheduler.claims_ctx)

@@ -10,8 +10,11 @@ from distribution.methods.autopost import AutopostMethod
 from distribution.methods.avtalegiro import AvtaleGiroMethod
 from distribution.methods.base import DeliveryMethod
 from distribution.methods.cloudprint import CloudPrintMethod
+from distribution.methods.efaktura import EfakturaMethod
 from distribution.methods.ehf import EhfMethod, Validate
 from distribution.methods.email import EmailMethod
+from distribution.methods.factoring import FactoringMethod
+from distribution.methods.vipps import VippsMethod
 
 
 def default_methods(
@@ -25,5 +28,8 @@ def default_methods(
         CloudPrintMethod(),
         AutopostMethod(),
         AvtaleGiroMethod(),
+        FactoringMethod(),
+        VippsMethod(),
+        EfakturaMethod(),
     ]
     return {method.name: method for method in methods}

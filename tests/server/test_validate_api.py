@@ -150,19 +150,24 @@ async def test_openapi_describes_exactly_the_api_routes(aiohttp_client: Client, 
     assert response.status == 200
     spec = await response.json()
     assert spec["openapi"].startswith("3.1")
-    documented = {(path, method.upper()) for path, ops in spec["paths"].items() for method in ops}
+    verbs = {"get", "put", "post", "delete", "patch"}
+    documented = {
+        (path, method.upper()) for path, ops in spec["paths"].items() for method in ops if method in verbs
+    }
     served = {
         (route.resource.canonical, route.method)
         for route in app.router.routes()
-        if route.resource is not None
-        and route.resource.canonical.startswith("/api/v1/")
-        and route.method != "HEAD"
+        if route.resource is not None and route.method != "HEAD"
     }
-    assert documented == served
+    api = {(path, method) for path, method in served if path.startswith("/api/v1/")}
+    assert {(path, method) for path, method in documented if path.startswith("/api/v1/")} == api
+    assert documented <= served  # callbacks for providers are documented where they are served
     refs = json.dumps(spec).count('"$ref"')
     assert refs > 10
     for path, ops in spec["paths"].items():
-        for operation in ops.values():
+        for method, operation in ops.items():
+            if method not in verbs:
+                continue
             for status, answer in operation["responses"].items():
                 assert status.isdigit(), (path, status)
                 assert "$ref" in answer or "description" in answer

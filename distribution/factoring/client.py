@@ -1,0 +1,114 @@
+"""Client of our factoring partner contract (schemas/factoring-partner-api.json): credit check and
+purchase, with ``Authorization: Bearer <api key>``.
+
+A 4xx answer is permanent (the partner looked and said no, or our request is wrong); 408, 425, 429,
+5xx, time-outs and broken connections are transient. Answers are read with a size limit, requests
+have a time limit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import aiohttp
+
+MAX_RESPONSE_BYTES = 64 * 1024
+TRANSIENT_4XX = frozenset({408, 425, 429})
+
+
+class PartnerError(Exception):
+    def __init__(self, reason: str, *, permanent: bool, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.permanent, self.status = reason, permanent, status
+
+
+@dataclass(frozen=True, slots=True)
+class CreditDecision:
+    approved: bool
+    reason: str
+    check_id: str
+    limit: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class Purchase:
+    purchase_id: str
+    status: str  # accepted | rejected
+    reason: str
+
+
+def _clip(text: str, limit: int = 400) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class FactoringPartner:
+    def __init__(
+        self, session: aiohttp.ClientSession, base_url: str, api_key: str, *, timeout_seconds: float = 30.0
+    ) -> None:
+        self._session, self._base, self._api_key = session, base_url.rstrip("/"), api_key
+        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+
+    async def credit_check(
+        self, customer: dict[str, Any], amount: Decimal, currency: str, due_date: dt.date | None
+    ) -> CreditDecision:
+        body = {
+            "customer": customer,
+            "amount": str(amount),
+            "currency": currency,
+            "due_date": due_date.isoformat() if due_date else None,
+        }
+        data = await self._post("/credit-checks", body)
+        approved, check_id = data.get("approved"), data.get("check_id")
+        if not isinstance(approved, bool) or not isinstance(check_id, str) or not check_id:
+            raise PartnerError("the credit check answer lacks approved/check_id", permanent=False)
+        limit = data.get("limit")
+        return CreditDecision(
+            approved,
+            _clip(str(data.get("reason") or ("approved" if approved else "declined"))),
+            check_id,
+            Decimal(str(limit)) if isinstance(limit, int | float | str) and str(limit) else None,
+        )
+
+    async def purchase(self, body: dict[str, Any]) -> Purchase:
+        data = await self._post("/purchases", body)
+        purchase_id, status = data.get("purchase_id"), data.get("status")
+        if not isinstance(purchase_id, str) or status not in ("accepted", "rejected"):
+            # Not retried blindly: the idempotency key makes a retry safe, but say what was wrong.
+            raise PartnerError("the purchase answer lacks purchase_id/status", permanent=False)
+        return Purchase(purchase_id, status, _clip(str(data.get("reason") or "")))
+
+    async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"}
+        try:
+            async with self._session.post(
+                self._base + path, json=body, headers=headers, timeout=self._timeout, allow_redirects=False
+            ) as response:
+                payload = bytearray()
+                async for chunk in response.content.iter_chunked(16 * 1024):
+                    payload += chunk
+                    if len(payload) > MAX_RESPONSE_BYTES:
+                        raise PartnerError("the partner's answer is too large", permanent=False)
+                status = response.status
+        except PartnerError:
+            raise
+        except TimeoutError:
+            raise PartnerError("the factoring partner did not answer in time", permanent=False) from None
+        except aiohttp.ClientError as exc:
+            raise PartnerError(
+                f"cannot reach the factoring partner: {type(exc).__name__}", permanent=False
+            ) from None
+        try:
+            data = json.loads(payload)
+        except ValueError:
+            data = None
+        if 200 <= status < 300 and isinstance(data, dict):
+            return data
+        words = data.get("detail") or data.get("title") if isinstance(data, dict) else None
+        reason = _clip(f"the factoring partner answered {status}" + (f": {words}" if words else ""))
+        transient = status >= 500 or status in TRANSIENT_4XX or 200 <= status < 300
+        raise PartnerError(reason, permanent=not transient, status=status)

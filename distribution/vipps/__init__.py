@@ -1,0 +1,1 @@
+"""Vipps MobilePay as an invoice channel: an ePayment payment request pushed to the customer's app."""
