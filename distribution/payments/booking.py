@@ -355,7 +355,7 @@ def paid_payload(invoice: OpenInvoice, payment: NewPayment, payment_id: str) -> 
         "reference": payment.reference,
         "kid": payment.kid,
         "payment_id": payment_id,
-        "summary": f"invoice {number} paid, {invoice.paid} {invoice.currency or payment.currency}, "
+        "summary": f"invoice {number} paid, {money(invoice.paid)} {invoice.currency or payment.currency}, "
         f"{paid_on or 'date unknown'}, {payment.channel}, {payment.reference}",
     }
 

@@ -304,6 +304,9 @@ class Engine:
                 status = "sold" if (evidence or {}).get("sold") is True else "delivered"
                 await update_invoice(conn, row.id, status=status, method=step.method)
                 await self._event(conn, row, status, method=step.method, reason=result.reason)
+                stored = await get_invoice(conn, row.id)
+                if stored is not None and stored.status == "paid":  # money came in with the delivery
+                    status = "paid"
                 payload = {"id": row.id, "status": status, "method": step.method, "number": row.number}
                 await webhooks.notify(conn, row.tenant_id, FINAL_EVENT, payload)
             elif result.outcome == Outcome.PENDING or (
