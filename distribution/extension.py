@@ -11,6 +11,7 @@ import aiohttp
 from aiohttp import web
 
 from accesspoint.pipeline.webhooks import add_event
+from accesspoint.server.api_openapi import openapi_path
 from accesspoint.server.keys import CONFIG, ROUTER, STORE, VALIDATION
 from distribution.api import (
     avtalegiro,
@@ -30,13 +31,13 @@ from distribution.payments.booking import PAID_EVENT
 from distribution.run.app_keys import HTTP, METHODS
 from distribution.run.engine import FINAL_EVENT, Engine, EngineSettings
 
-SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
-OPENAPI_FRAGMENTS = (
-    SCHEMAS / "openapi-distribution.json",
-    SCHEMAS / "openapi-distribution-mail.json",
-    SCHEMAS / "openapi-distribution-payments.json",
-    SCHEMAS / "openapi-distribution-avtalegiro.json",
-    SCHEMAS / "openapi-distribution-channels.json",
+# Next to the core document (schemas/ of the project, or wherever EHFGATE_OPENAPI points, as in the image).
+FRAGMENT_NAMES = (
+    "openapi-distribution.json",
+    "openapi-distribution-mail.json",
+    "openapi-distribution-payments.json",
+    "openapi-distribution-avtalegiro.json",
+    "openapi-distribution-channels.json",
 )
 
 
@@ -94,4 +95,5 @@ class DistributionExtension:
         app.cleanup_ctx.append(scheduler.claims_ctx)
 
     def openapi_fragments(self) -> Sequence[Path]:
-        return OPENAPI_FRAGMENTS
+        schemas = openapi_path().parent
+        return tuple(schemas / name for name in FRAGMENT_NAMES)
