@@ -7,7 +7,15 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ("validation_bench.py", "as4_bench.py", "discovery_bench.py", "render_bench.py", "e2e_bench.py")
+BENCHES = (
+    "validation_bench.py",
+    "as4_bench.py",
+    "discovery_bench.py",
+    "render_bench.py",
+    "e2e_bench.py",
+    "distribution_bench.py",
+    "payments_bench.py",
+)
 
 
 def main() -> int:
