@@ -32,6 +32,7 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
 
 from accesspoint import __version__
+from accesspoint.httpio import TooLarge, read_bounded
 from accesspoint.pki.chain import describe, issued_by
 
 log = logging.getLogger("ehfgate.pki.revocation")
@@ -49,7 +50,6 @@ MAX_AGE_WITHOUT_NEXT_UPDATE = dt.timedelta(hours=1)
 UNKNOWN_TTL = dt.timedelta(seconds=60)
 _CACHE_ENTRIES = 4096
 _CRL_ENTRIES = 32
-_CHUNK = 16 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -459,23 +459,11 @@ class RevocationChecker:
             ) as response:
                 if response.status != 200:
                     raise _Unusable(f"HTTP {response.status}")
-                declared = response.content_length
-                if declared is not None and declared > limit:
-                    raise _Unusable(f"response of {declared} bytes exceeds the limit of {limit}")
-                return await _read_bounded(response.content, limit)
+                return await read_bounded(response, limit)
+        except TooLarge as exc:
+            raise _Unusable(str(exc)) from None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise _Unusable(f"unreachable: {exc or type(exc).__name__}") from None
-
-
-async def _read_bounded(stream: aiohttp.StreamReader, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in stream.iter_chunked(_CHUNK):
-        size += len(chunk)
-        if size > limit:
-            raise _Unusable(f"response exceeds the limit of {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def unchecked(detail: str) -> RevocationResult:

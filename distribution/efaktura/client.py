@@ -15,6 +15,8 @@ from urllib.parse import quote
 
 import aiohttp
 
+from accesspoint.httpio import TooLarge, read_bounded
+
 MAX_RESPONSE_BYTES = 64 * 1024
 TRANSIENT_4XX = frozenset({408, 425, 429})
 
@@ -85,14 +87,10 @@ class EfakturaAdapter:
                 timeout=self._timeout,
                 allow_redirects=False,
             ) as response:
-                payload = bytearray()
-                async for chunk in response.content.iter_chunked(16 * 1024):
-                    payload += chunk
-                    if len(payload) > MAX_RESPONSE_BYTES:
-                        raise AdapterError("the adapter's answer is too large", permanent=False)
+                payload = await read_bounded(response, MAX_RESPONSE_BYTES)
                 status = response.status
-        except AdapterError:
-            raise
+        except TooLarge:
+            raise AdapterError("the adapter's answer is too large", permanent=False) from None
         except TimeoutError:
             raise AdapterError("the eFaktura adapter did not answer in time", permanent=False) from None
         except aiohttp.ClientError as exc:

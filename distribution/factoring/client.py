@@ -16,6 +16,8 @@ from typing import Any
 
 import aiohttp
 
+from accesspoint.httpio import TooLarge, read_bounded
+
 MAX_RESPONSE_BYTES = 64 * 1024
 TRANSIENT_4XX = frozenset({408, 425, 429})
 
@@ -88,14 +90,10 @@ class FactoringPartner:
             async with self._session.post(
                 self._base + path, json=body, headers=headers, timeout=self._timeout, allow_redirects=False
             ) as response:
-                payload = bytearray()
-                async for chunk in response.content.iter_chunked(16 * 1024):
-                    payload += chunk
-                    if len(payload) > MAX_RESPONSE_BYTES:
-                        raise PartnerError("the partner's answer is too large", permanent=False)
+                payload = await read_bounded(response, MAX_RESPONSE_BYTES)
                 status = response.status
-        except PartnerError:
-            raise
+        except TooLarge:
+            raise PartnerError("the partner's answer is too large", permanent=False) from None
         except TimeoutError:
             raise PartnerError("the factoring partner did not answer in time", permanent=False) from None
         except aiohttp.ClientError as exc:

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from accesspoint.httpio import TooLarge, read_bounded
 from distribution.print.address import Recipient
 from distribution.print.signature import HEADER, SignatureError, sign, verify
 
@@ -135,16 +136,12 @@ def _clip(text: str) -> str:
 
 
 async def _read_bounded(response: aiohttp.ClientResponse, limit: int) -> bytes:
-    if response.content_length is not None and response.content_length > limit:
-        raise TransientProviderError(f"the provider's answer is larger than {limit} bytes", response.status)
-    body = bytearray()
-    async for chunk in response.content.iter_chunked(16 * 1024):
-        body += chunk
-        if len(body) > limit:
-            raise TransientProviderError(
-                f"the provider's answer is larger than {limit} bytes", response.status
-            )
-    return bytes(body)
+    try:
+        return await read_bounded(response, limit)
+    except TooLarge:
+        raise TransientProviderError(
+            f"the provider's answer is larger than {limit} bytes", response.status
+        ) from None
 
 
 def _error_reason(status: int, body: bytes) -> str:

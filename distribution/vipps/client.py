@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from accesspoint.httpio import TooLarge, read_bounded
 from distribution.vipps.settings import VippsSecrets, VippsSettings
 
 Kind = Literal["cannot-receive", "permanent", "transient"]
@@ -81,12 +82,12 @@ def _problem_words(body: bytes) -> tuple[str, bool]:
 
 
 async def _read(response: aiohttp.ClientResponse, limit: int) -> bytes:
-    body = bytearray()
-    async for chunk in response.content.iter_chunked(16 * 1024):
-        body += chunk
-        if len(body) > limit:
-            raise VippsError(f"Vipps' answer is larger than {limit} bytes", "transient", response.status)
-    return bytes(body)
+    try:
+        return await read_bounded(response, limit)
+    except TooLarge:
+        raise VippsError(
+            f"Vipps' answer is larger than {limit} bytes", "transient", response.status
+        ) from None
 
 
 class VippsClient:

@@ -1,0 +1,28 @@
+"""Reading an HTTP answer from a peer we do not control without letting it choose our memory use.
+
+Every client of the project (revocation, SMP, partners, providers) reads answers through
+:func:`read_bounded`: a declared Content-Length over the limit is refused before reading, and an
+undeclared body is read in chunks and abandoned as soon as it passes the limit.
+"""
+
+from __future__ import annotations
+
+import aiohttp
+
+CHUNK = 64 * 1024
+
+
+class TooLarge(Exception):
+    """The answer is larger than the limit; ``str()`` says so in words callers can pass on."""
+
+
+async def read_bounded(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    declared = response.content_length
+    if declared is not None and declared > limit:
+        raise TooLarge(f"the answer of {declared} bytes exceeds the limit of {limit}")
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(CHUNK):
+        body += chunk
+        if len(body) > limit:
+            raise TooLarge(f"the answer exceeds the limit of {limit} bytes")
+    return bytes(body)
