@@ -7,12 +7,17 @@ tenant does not open there. The key id lets a rotated key be told from a wrong o
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from accesspoint import keyfile
+from accesspoint.config import Config
 
 VERSION = b"v1"
 _NONCE = 12
@@ -23,21 +28,23 @@ class SecretBoxError(ValueError):
     """A sealed value that this key cannot open (another key, another purpose, or damaged)."""
 
 
+SECRETS_KEY_FILE = "secrets.key"  # under server.data_dir when the configuration gives no key
+
+
 @dataclass(frozen=True)
 class SecretBox:
     key: bytes = field(repr=False)
+    key_id: bytes = field(init=False, repr=False)
+    _aead: AESGCM = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if len(self.key) < 32:
             raise ValueError("secrets.key must give at least 32 bytes")
-
-    @property
-    def _aead(self) -> AESGCM:
-        return AESGCM(hashlib.sha256(b"ehfgate secretbox\0" + self.key).digest())
-
-    @property
-    def key_id(self) -> bytes:
-        return hashlib.sha256(b"ehfgate secretbox id\0" + self.key).digest()[:_KEY_ID]
+        # Derived once: every seal and open would otherwise hash the key again.
+        object.__setattr__(
+            self, "key_id", hashlib.sha256(b"ehfgate secretbox id\0" + self.key).digest()[:_KEY_ID]
+        )
+        object.__setattr__(self, "_aead", AESGCM(hashlib.sha256(b"ehfgate secretbox\0" + self.key).digest()))
 
     def seal(self, plaintext: bytes, purpose: str) -> bytes:
         nonce = os.urandom(_NONCE)
@@ -54,3 +61,13 @@ class SecretBox:
             return self._aead.decrypt(nonce, sealed[header + _NONCE :], purpose.encode())
         except InvalidTag:
             raise SecretBoxError(f"cannot open the secret for {purpose!r}") from None
+
+
+def secret_box(config: Config) -> SecretBox:
+    """The box for ``secrets.key`` from the configuration, else the key file made once under ``var/``."""
+    return _box(config.secrets.key, config.server.data_dir / SECRETS_KEY_FILE)
+
+
+@functools.lru_cache(maxsize=8)
+def _box(configured: str | None, path: Path) -> SecretBox:
+    return SecretBox(keyfile.resolve(configured, path, "secrets.key"))

@@ -15,7 +15,7 @@ from accesspoint.pipeline.doorbell import Doorbell
 from accesspoint.pipeline.inbound import InboundSettings
 from accesspoint.pipeline.routing import Router, StaticRouting
 from accesspoint.pipeline.worker import Worker, WorkerSettings
-from accesspoint.secretbox import SecretBox
+from accesspoint.secretbox import secret_box
 from accesspoint.server import api_documents, api_openapi, api_validate, api_webhooks, as4_endpoint, health
 from accesspoint.server.auth import auth_middleware
 from accesspoint.server.extensions import Extension, discover
@@ -40,7 +40,6 @@ from accesspoint.store.keyring import agree_on_key
 from accesspoint.store.migrate import upgrade
 
 WEBHOOK_KEY_FILE = "webhooks.key"
-SECRETS_KEY_FILE = "secrets.key"
 
 
 @web.middleware
@@ -135,9 +134,7 @@ def create_app(config: Config, extensions: Sequence[Extension] | None = None) ->
     app[WEBHOOK_KEY] = keyfile.resolve(
         config.webhooks.secret_key, config.server.data_dir / WEBHOOK_KEY_FILE, "webhooks.secret_key"
     )
-    app[SECRET_BOX] = SecretBox(
-        keyfile.resolve(config.secrets.key, config.server.data_dir / SECRETS_KEY_FILE, "secrets.key")
-    )
+    app[SECRET_BOX] = secret_box(config)
     app[INBOUND_SETTINGS] = InboundSettings(config.inbound.duplicate_retention_days * 86400)
     app.cleanup_ctx.append(_trust_ctx)
     app.cleanup_ctx.append(_routing_ctx)

@@ -7,23 +7,18 @@ builds the same box from ``secrets.key`` (or the key file next to the data) that
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from accesspoint import keyfile
 from accesspoint.config import Config
-from accesspoint.secretbox import SecretBox, SecretBoxError
+from accesspoint.secretbox import SecretBox, SecretBoxError, secret_box
 from accesspoint.store.engine import Store
 from accesspoint.store.ids import now
 from distribution.storage.payments_schema import tenant_settings
 from distribution.storage.secrets import read_secret
-
-SECRETS_KEY_FILE = "secrets.key"  # as the server names it under server.data_dir
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,13 +29,8 @@ class Channel:
     secrets: dict[str, Any] | None
 
 
-@functools.lru_cache(maxsize=8)
-def _box(configured: str | None, path: Path) -> SecretBox:
-    return SecretBox(keyfile.resolve(configured, path, "secrets.key"))
-
-
 def box_for(config: Config) -> SecretBox:
-    return _box(config.secrets.key, config.server.data_dir / SECRETS_KEY_FILE)
+    return secret_box(config)
 
 
 async def load_settings(conn: AsyncConnection, tenant_id: str, name: str) -> dict[str, Any] | None:
