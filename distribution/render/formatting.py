@@ -7,6 +7,7 @@ The Norwegian thousands separator is a no-break space (U+00A0) so an amount neve
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal
 
 from distribution.render.design import Language
@@ -28,18 +29,28 @@ def _places(value: Decimal, minimum: int) -> int:
     return max(minimum, decimals)
 
 
+@functools.lru_cache(maxsize=4096)
+def _number(value: Decimal, negative: bool, minimum: int, language: Language) -> str:
+    """Memoised: an invoice repeats its prices, quantities and rates line after line.
+
+    Equal decimals (``2.5`` and ``2.50``) print alike here, so sharing an entry is safe; the one
+    exception is zero's sign (``-0 == 0`` but prints ``-0``), hence ``negative`` in the key.
+    """
+    return _localise(f"{value:,.{_places(value, minimum)}f}", language)
+
+
 def format_amount(value: Decimal | None, language: Language) -> str:
     """Money: two decimals, more only when the document gives more (unit prices often do)."""
     if value is None:
         return ""
-    return _localise(f"{value:,.{_places(value, 2)}f}", language)
+    return _number(value, value.is_signed(), 2, language)
 
 
 def format_quantity(value: Decimal | None, language: Language) -> str:
     """Quantities without padding zeros: ``2``, ``2,5``, ``1 000``."""
     if value is None:
         return ""
-    return _localise(f"{value:,.{_places(value, 0)}f}", language)
+    return _number(value, value.is_signed(), 0, language)
 
 
 def format_percent(value: Decimal | None, language: Language) -> str:

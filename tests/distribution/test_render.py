@@ -7,16 +7,32 @@ import dataclasses
 import io
 import math
 import re
+from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import reportlab
 from PIL import Image
 from pypdf import PdfReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFontFace
+from reportlab.pdfgen.canvas import Canvas
 
 from distribution.invoice import Invoice, InvoiceReadError, read_invoice
 from distribution.render import Design, DesignError, FontFamily, render_pdf
-from distribution.render.formatting import format_amount
-from distribution.render.layout import MARGIN_BOTTOM, MARGIN_TOP, PAGE_HEIGHT
+from distribution.render.fonts import EmbeddedFont, _SubsetCachingFace, fonts_for
+from distribution.render.formatting import format_amount, format_percent, format_quantity
+from distribution.render.layout import (
+    MARGIN_BOTTOM,
+    MARGIN_TOP,
+    PAGE_HEIGHT,
+    Group,
+    Text,
+    TextWriter,
+    draw_ops,
+    fit,
+)
 from tests.distribution.corpus import (
     CREDIT_NOTE_EXAMPLE,
     NORWEGIAN_CREDIT_NOTE,
@@ -216,8 +232,6 @@ def test_corrupt_logo_and_font_are_refused(corpus: Path) -> None:
 
 
 def test_tenant_font_is_embedded(corpus: Path) -> None:
-    import reportlab
-
     fonts = Path(reportlab.__file__).parent / "fonts"
     family = FontFamily(
         name="vera-copy",
@@ -270,3 +284,132 @@ def test_pdf_streams_are_compressed(corpus: Path) -> None:
     pdf = render_pdf(load(corpus, NORWEGIAN_EXAMPLE), Design())
     assert b"/FlateDecode" in pdf
     assert len(pdf) < 200_000
+
+
+# -- the fast paths write what ReportLab's own would -----------------------------------------------
+
+
+def blank_canvas(buffer: io.BytesIO, *, compression: int = 1) -> Canvas:
+    fonts = fonts_for(None)
+    return Canvas(
+        buffer, invariant=1, pageCompression=compression, pdfVersion=(1, 4), initialFontName=fonts.regular
+    )
+
+
+def draw_with_text_object(canvas: Canvas, groups: Sequence[Group]) -> None:
+    """The reference: the same ops through ReportLab's PDFTextObject, as the renderer used to."""
+    text = canvas.beginText()
+    colour, font = None, None
+    for left, top, ops in groups:
+        for op in ops:
+            if not isinstance(op, Text) or not op.text:
+                continue
+            if font != (op.font, op.size):
+                text.setFont(op.font, op.size)
+                font = (op.font, op.size)
+            if colour != op.colour:
+                text.setFillColorRGB(*op.colour)
+                colour = op.colour
+            x = left + op.x
+            if op.align == "right":
+                x -= pdfmetrics.stringWidth(op.text, op.font, op.size)
+            text.setTextOrigin(x, PAGE_HEIGHT - (top + op.y))
+            text.textOut(op.text)
+    canvas.drawText(text)
+
+
+def test_text_writer_writes_what_reportlab_text_object_writes() -> None:
+    fonts = fonts_for(None)
+    every_glyph = "".join(map(chr, sorted(pdfmetrics.getFont(fonts.bold).face.charToGlyph)))
+    assert len(every_glyph) > 256  # so the text needs a second font subset
+    lines = [
+        "Faktura (kopi) \\ 100 %",
+        "Blåbær\u00a0syltetøy € 1\u00a0234,50 – Æ Ø Å",
+        "",
+        "中文 has no glyphs in Vera",
+        every_glyph[:150],
+        every_glyph,
+        "Faktura (kopi) \\ 100 %",
+    ]
+    ops: list[Text] = []
+    for index, line in enumerate(lines * 2):
+        font = fonts.bold if index % 3 == 0 else fonts.regular
+        size = (7.2, 8.5, 10.0)[index % 3]
+        colour = ((0.0, 0.0, 0.0), (0.38, 0.38, 0.38))[index % 2]
+        ops.append(Text(200.0 + index, 12.0 * index, line, font, size, colour, ("left", "right")[index % 2]))
+    pages: list[list[Group]] = [[(56.7, 42.5, ops)], [(56.7, 100.0, ops[::-1])]]
+
+    fast, slow = io.BytesIO(), io.BytesIO()
+    fast_canvas, slow_canvas = blank_canvas(fast), blank_canvas(slow)
+    writer = TextWriter(fast_canvas)  # one per document, as draw() uses it
+    for groups in pages:
+        draw_ops(fast_canvas, groups, writer)
+        draw_with_text_object(slow_canvas, groups)
+        fast_canvas.showPage()
+        slow_canvas.showPage()
+    fast_canvas.save()
+    slow_canvas.save()
+    assert fast.getvalue() == slow.getvalue()
+
+
+def test_cached_font_subsets_are_the_bytes_reportlab_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    fonts = fonts_for(None)
+    font = pdfmetrics.getFont(fonts.regular)
+    assert isinstance(font, EmbeddedFont)
+    every_glyph = "".join(map(chr, sorted(font.face.charToGlyph)))
+    swapped: list[bool] = []
+    use_cached = EmbeddedFont._use_cached
+
+    def spy(self: EmbeddedFont, doc: object, pdf_font: object) -> bool:
+        swapped.append(use_cached(self, doc, pdf_font))
+        return swapped[-1]
+
+    def page(compression: int = 1) -> bytes:
+        buffer = io.BytesIO()
+        canvas = blank_canvas(buffer, compression=compression)
+        canvas.setFont(fonts.regular, 10)
+        canvas.drawString(100, 700, "∑ ≈ ∞ – a subset no other test makes: Beløp å betale 1 234,50 €")
+        canvas.drawString(100, 690, every_glyph)  # and a second subset
+        canvas.setFont(fonts.bold, 10)
+        canvas.drawString(100, 680, "Å Ø Æ ∂ √")
+        canvas.showPage()
+        canvas.save()
+        return buffer.getvalue()
+
+    with monkeypatch.context() as plain:  # ReportLab's own objects, built afresh
+        plain.setattr(EmbeddedFont, "_use_cached", lambda self, doc, pdf_font: False)
+        plain.setattr(_SubsetCachingFace, "makeSubset", TTFontFace.makeSubset)
+        reference = page()
+        uncompressed = page(compression=0)
+    monkeypatch.setattr(EmbeddedFont, "_use_cached", spy)
+    assert page() == reference  # built and remembered
+    assert page() == reference  # from the cache
+    assert swapped == [True] * 6, "the cache was not used: does ReportLab lay its font objects out anew?"
+    assert page(compression=0) == uncompressed
+
+
+def test_fit_matches_trimming_one_character_at_a_time() -> None:
+    def trimmed(text: str, font: str, size: float, width: float) -> str:
+        if pdfmetrics.stringWidth(text, font, size) <= width:
+            return text
+        while text and pdfmetrics.stringWidth(text + "…", font, size) > width:
+            text = text[:-1]
+        return text + "…"
+
+    font = fonts_for(None).regular
+    for text in ("Konsulenttimer for prosjekt Blåbær", "WWW iii", "æ", "", "x" * 500):
+        widths = {pdfmetrics.stringWidth(text[:n] + "…", font, 8.5) for n in range(min(len(text), 40) + 1)}
+        for width in sorted(widths | {0.0, 1.0, 50.0, 10_000.0}):
+            for nudge in (-1e-9, 0.0, 1e-9):
+                assert fit(text, font, 8.5, width + nudge) == trimmed(text, font, 8.5, width + nudge)
+
+
+def test_memoised_number_formatting_tells_equal_decimals_apart_where_they_print_differently() -> None:
+    assert format_amount(Decimal("-0"), "nb") == "-0,00"
+    assert format_amount(Decimal("0"), "nb") == "0,00"
+    assert format_amount(Decimal("-0.00"), "en") == "-0.00"
+    assert format_amount(Decimal("2.5"), "nb") == format_amount(Decimal("2.500"), "nb") == "2,50"
+    assert format_amount(Decimal("1.125"), "en") == "1.125"
+    assert format_quantity(Decimal("1E+3"), "nb") == format_quantity(Decimal("1000.0"), "nb") == "1\u00a0000"
+    assert format_percent(Decimal("25.0"), "nb") == format_percent(Decimal("25"), "nb") == "25\u00a0%"
+    assert format_percent(Decimal("12.50"), "en") == "12.5%"
