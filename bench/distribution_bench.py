@@ -94,6 +94,7 @@ from distribution.methods.base import Customer, InvoiceContext, Outcome, Result 
 from distribution.methods.base import Tenant as MethodTenant  # noqa: E402
 from distribution.methods.email import EmailMethod  # noqa: E402
 from distribution.render import Design, render_pdf  # noqa: E402
+from distribution.render.pool import PdfRenderer  # noqa: E402
 from distribution.run.accept import NewInvoice, accept  # noqa: E402
 from distribution.run.engine import Engine, EngineSettings  # noqa: E402
 from distribution.storage.designs import StoredDesign  # noqa: E402
@@ -229,14 +230,14 @@ def ready_made_message(document: bytes, config: Config) -> bytes:
         attachments=(),
         settings={},
         services=None,  # type: ignore[arg-type]  # invoice_pdf() needs no services
-        render=lambda: render_pdf(invoice, Design()),
+        render=lambda: PdfRenderer(0).render(invoice, Design()),
     )
     message = compose(
         sender=sender,
         recipients=[RECIPIENT],
         subject=rendered.subject,
         message_id=message_id_for(ctx.attempt_key, sender.domain),
-        files=(invoice_pdf(ctx, "nb"),),
+        files=(asyncio.run(invoice_pdf(ctx, "nb")),),
         text=rendered.text,
         html=rendered.html,
     )

@@ -122,6 +122,7 @@ class DistributionConfig:
     retry_schedule: tuple[int, ...] = (60, 300, 1800, 7200)
     status_poll_seconds: int = 30
     workers: int = 2
+    render_processes: int | None = None  # None: one fewer than the cores, at most 4; 0: in the loop
 
 
 @dataclass(frozen=True, slots=True)

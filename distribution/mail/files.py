@@ -14,12 +14,12 @@ from distribution.render.labels import LABELS
 _UNSAFE = re.compile(r"[^\w.-]+")
 
 
-def invoice_pdf(ctx: InvoiceContext, language: Language) -> AttachmentFile:
+async def invoice_pdf(ctx: InvoiceContext, language: Language) -> AttachmentFile:
     """``Faktura-10045.pdf`` / ``Credit-note-77.pdf``: the rendered invoice, named for the reader."""
     labels = LABELS[language]
     title = labels.credit_note if ctx.invoice.is_credit_note else labels.invoice
     stem = _UNSAFE.sub("-", f"{title}-{ctx.invoice.number or ctx.invoice_id}").strip("-.")[:120]
-    return AttachmentFile(f"{stem or 'invoice'}.pdf", "application/pdf", ctx.pdf())
+    return AttachmentFile(f"{stem or 'invoice'}.pdf", "application/pdf", await ctx.pdf())
 
 
 def files_evidence(files: Sequence[AttachmentFile]) -> list[dict[str, Any]]:

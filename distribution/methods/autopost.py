@@ -158,7 +158,10 @@ class AutopostMethod:
         settings = {**DEFAULTS, **ctx.settings}
         try:
             self.check_settings(ctx.settings)
-            printed = await asyncio.to_thread(self._print_file, ctx, recipient, bool(settings["duplex"]))
+            pdf = await ctx.pdf()
+            printed = await asyncio.to_thread(
+                build_print_file, pdf, recipient, ctx.attachments, self.rules, duplex=bool(settings["duplex"])
+            )
         except (SettingsError, PrintFileError) as exc:
             return Result(Outcome.PERMANENT, f"cannot make the print file: {exc}")
         returns = settings.get("return_address")
@@ -191,9 +194,6 @@ class AutopostMethod:
         return Result(
             result.outcome, f"{result.reason} ({_describe(printed)})", result.reference, result.evidence
         )
-
-    def _print_file(self, ctx: InvoiceContext, recipient: Recipient, duplex: bool) -> PrintFile:
-        return build_print_file(ctx.pdf(), recipient, ctx.attachments, self.rules, duplex=duplex)
 
     async def status(self, ctx: InvoiceContext, reference: str) -> Result:
         unconfigured = self._unconfigured(ctx)

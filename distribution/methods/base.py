@@ -18,7 +18,7 @@ Methods never touch the run's state; the run records every check and attempt as 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol
 
@@ -27,6 +27,7 @@ import aiohttp
 from accesspoint.config import Config
 from accesspoint.store.engine import Store
 from distribution.invoice import Invoice
+from distribution.render.pool import PdfRenderer
 
 CustomerKind = Literal["private", "business"]
 
@@ -96,11 +97,12 @@ class Tenant:
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    """What methods may use: the store, the configuration, one HTTP client session."""
+    """What methods may use: the store, the configuration, one HTTP client session, the PDF renderer."""
 
     store: Store
     config: Config
     http: aiohttp.ClientSession
+    renderer: PdfRenderer = field(default_factory=lambda: PdfRenderer(0))
 
 
 @dataclass(slots=True)
@@ -119,12 +121,12 @@ class InvoiceContext:
     attachments: tuple[AttachmentFile, ...]
     settings: Mapping[str, Any]  # this method's settings in the tenant's run
     services: Services
-    render: Callable[[], bytes] = field(repr=False)
+    render: Callable[[], Awaitable[bytes]] = field(repr=False)
     _pdf: bytes | None = field(default=None, repr=False)
 
-    def pdf(self) -> bytes:
+    async def pdf(self) -> bytes:
         if self._pdf is None:
-            self._pdf = self.render()
+            self._pdf = await self.render()
         return self._pdf
 
 

@@ -20,6 +20,7 @@ from distribution.mail.files import files_evidence, invoice_pdf
 from distribution.methods.base import AttachmentFile, InvoiceContext, Outcome, Result, SettingsError, Verdict
 from distribution.methods.email import check_common, design_language
 from distribution.render.labels import LABELS
+from distribution.render.pool import RendererUnavailable
 from distribution.storage.designs import get_design
 from distribution.storage.printers import get_printer_by_name
 
@@ -69,7 +70,9 @@ class CloudPrintMethod:
             return sender
         language = design_language(design)
         try:
-            pdf = invoice_pdf(ctx, language)
+            pdf = await invoice_pdf(ctx, language)
+        except RendererUnavailable as exc:  # a worker process died: another try will have a new one
+            return Result(Outcome.TRANSIENT, str(exc))
         except Exception as exc:  # the renderer is deterministic: a failure will not go away
             log.exception("invoice %s: PDF rendering failed", ctx.invoice_id)
             return Result(Outcome.PERMANENT, f"the invoice PDF could not be rendered: {type(exc).__name__}")

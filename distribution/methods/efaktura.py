@@ -10,7 +10,6 @@ through).
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
@@ -87,7 +86,7 @@ class EfakturaMethod:
             return found
         adapter, consumer = found
         invoice = ctx.invoice
-        pdf = await asyncio.to_thread(ctx.pdf)
+        pdf = await ctx.pdf()
         body = {
             "efaktura_identifier": consumer.efaktura_identifier,
             "invoice_number": invoice.number,

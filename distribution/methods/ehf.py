@@ -64,7 +64,7 @@ class EhfMethod:
     async def deliver(self, ctx: InvoiceContext) -> Result:
         document, evidence = ctx.document, dict[str, Any]()
         if ctx.settings.get("embed_pdf"):
-            embedded = embed(ctx.document, ctx.invoice.number, ctx.pdf(), ctx.attachments)
+            embedded = embed(ctx.document, ctx.invoice.number, await ctx.pdf(), ctx.attachments)
             document = embedded.document
             evidence = {"embedded": list(embedded.embedded), "not_embedded": list(embedded.skipped)}
         tenant = StoreTenant(ctx.tenant.id, ctx.tenant.name)

@@ -22,6 +22,7 @@ from distribution.mail.deliver import sender_for, transmit
 from distribution.mail.files import files_evidence, invoice_pdf
 from distribution.methods.base import Customer, InvoiceContext, Outcome, Result, SettingsError, Verdict
 from distribution.render.design import LANGUAGES, Language
+from distribution.render.pool import RendererUnavailable
 from distribution.storage.designs import StoredDesign, get_design
 from distribution.storage.templates import get_template
 from distribution.templates import (
@@ -106,7 +107,9 @@ class EmailMethod:
         except (TemplateError, ArithmeticError, TypeError, ValueError) as exc:
             return Result(Outcome.PERMANENT, f"the e-mail template {source} does not render: {exc}")
         try:
-            files = (invoice_pdf(ctx, language), *ctx.attachments)
+            files = (await invoice_pdf(ctx, language), *ctx.attachments)
+        except RendererUnavailable as exc:  # a worker process died: another try will have a new one
+            return Result(Outcome.TRANSIENT, str(exc))
         except Exception as exc:  # the renderer is deterministic: a failure will not go away
             log.exception("invoice %s: PDF rendering failed", ctx.invoice_id)
             return Result(Outcome.PERMANENT, f"the invoice PDF could not be rendered: {type(exc).__name__}")

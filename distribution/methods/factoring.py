@@ -16,7 +16,6 @@ with ``{"sold": true}``: the run marks the invoice sold.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import re
 import time
@@ -150,7 +149,7 @@ class FactoringMethod:
             rewritten = assign_to_factor(ctx.document, settings.factor, settings.notice(), kid)
         except (AssignError, ValueError) as exc:
             return Result(Outcome.PERMANENT, f"cannot mark the invoice as sold: {exc}")
-        pdf = await asyncio.to_thread(ctx.pdf)
+        pdf = await ctx.pdf()
         body = {
             "check_id": decision.check_id,
             "invoice_number": ctx.invoice.number,

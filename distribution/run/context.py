@@ -23,7 +23,7 @@ from distribution.methods.base import (
     Services,
     Tenant,
 )
-from distribution.render import Design, DesignError, render_pdf
+from distribution.render import Design, DesignError
 from distribution.run.customer import customer_from_json
 from distribution.storage.designs import StoredDesign, get_design
 from distribution.storage.invoices import InvoiceRow, attachments_of
@@ -86,5 +86,5 @@ def invoice_context(
         attachments=loaded.attachments,
         settings=settings,
         services=services,
-        render=lambda: render_pdf(invoice, design),
+        render=lambda: services.renderer.render(invoice, design),
     )

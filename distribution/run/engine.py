@@ -49,6 +49,7 @@ from accesspoint.store.engine import Store
 from accesspoint.store.events import record
 from accesspoint.store.ids import new_id, now
 from distribution.methods.base import DeliveryMethod, Outcome, Result, Services
+from distribution.render.pool import PdfRenderer
 from distribution.run.context import LoadedInvoice, invoice_context, load_invoice
 from distribution.run.plan import Step
 from distribution.storage.invoices import (
@@ -119,7 +120,8 @@ class Engine:
     ) -> None:
         self.store = store
         self.methods = dict(methods)
-        self.services = Services(store, config, http)
+        renderer = PdfRenderer(config.distribution.render_processes)
+        self.services = Services(store, config, http, renderer)
         self.settings = settings or EngineSettings.from_config(config)
         self.owner = _owner()
 

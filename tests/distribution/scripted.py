@@ -65,7 +65,7 @@ class Scripted:
     async def deliver(self, ctx: InvoiceContext) -> Result:
         self.calls.append(Call(ctx.invoice_id, ctx.attempt_key, dict(ctx.settings), ctx.attachments))
         if self.render:
-            self.pdfs.append(ctx.pdf())
+            self.pdfs.append(await ctx.pdf())
         if ctx.attempt_key in self.delivered:  # the same attempt again: already done, say so
             return Result(Outcome.DELIVERED, "already delivered under this key", evidence=self.evidence)
         answer = self._next(self.script, len(self.calls) - 1)

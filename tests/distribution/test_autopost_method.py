@@ -39,7 +39,8 @@ from distribution.methods.base import (
     SettingsError,
     Tenant,
 )
-from distribution.render import Design, render_pdf
+from distribution.render import Design
+from distribution.render.pool import PdfRenderer
 from distribution.run.accept import NewInvoice, accept
 from distribution.run.engine import Engine, EngineSettings
 from distribution.storage.invoices import attempts_of, get_invoice
@@ -96,7 +97,7 @@ class Contexts:
             attachments=attachments,
             settings=settings or {},
             services=Services(self.store, config, self.http),
-            render=lambda: render_pdf(invoice, Design()),
+            render=lambda: PdfRenderer(0).render(invoice, Design()),
         )
 
 

@@ -29,6 +29,7 @@ from distribution.methods.base import (
 )
 from distribution.methods.email import EmailMethod
 from distribution.render import Design, render_pdf
+from distribution.render.pool import PdfRenderer
 from distribution.storage.designs import StoredDesign, save_design
 from distribution.storage.templates import save_template
 from distribution.templates import EmailTemplate
@@ -83,7 +84,7 @@ class Mailroom:
             attachments=attachments,
             settings=settings or {},
             services=Services(self.store, config or self.config, self.http),
-            render=lambda: rendered_pdf(self.corpus),
+            render=lambda: PdfRenderer(0).render(read_invoice(invoice_bytes(self.corpus)), Design()),
         )
 
     async def set_email_from(self, address: str | None) -> None:
