@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,25 @@ async def record(
             tenant_id=tenant_id, subject=subject, kind=kind, actor=actor, detail=detail, at=now()
         )
     )
+
+
+async def record_many(
+    conn: AsyncConnection,
+    subject: str,
+    entries: Sequence[tuple[str, dict[str, Any]]],
+    *,
+    tenant_id: str | None,
+    actor: str = "ehfgate",
+) -> None:
+    """Several events of one subject, in order, in one statement (kind and detail each)."""
+    if not entries:
+        return
+    at = now()
+    rows = [
+        {"tenant_id": tenant_id, "subject": subject, "kind": kind, "actor": actor, "detail": detail, "at": at}
+        for kind, detail in entries
+    ]
+    await conn.execute(events.insert(), rows)
 
 
 async def history(conn: AsyncConnection, subject: str, tenant_id: str | None = None) -> list[Event]:

@@ -52,26 +52,26 @@ def _due(kinds: tuple[str, ...], at: float) -> sa.Select[Any]:
 
 
 async def lease(store: Store, kinds: tuple[str, ...], owner: str, seconds: float) -> Job | None:
-    """Claim one due job for ``seconds``; None when nothing is due."""
+    """Claim one due job for ``seconds``; None when nothing is due.
+
+    One statement (UPDATE ... WHERE id = (the first due job) RETURNING): the queue is asked many
+    times a second, and each round trip is paid by every step of every document."""
     at = now()
+    due = _due(kinds, at)
+    if not store.is_sqlite:
+        due = due.with_for_update(skip_locked=True)
     async with store.begin() as conn:
-        query = _due(kinds, at)
-        if not store.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
-        job_id: str | None = (await conn.execute(query)).scalar()
-        if job_id is None:
-            return None
         claimed = await conn.execute(
             jobs.update()
-            .where(jobs.c.id == job_id, jobs.c.done.is_(False))
+            .where(jobs.c.id == due.scalar_subquery(), jobs.c.done.is_(False))
             .where(sa.or_(jobs.c.lease_until.is_(None), jobs.c.lease_until < at))
             .values(lease_owner=owner, lease_until=at + seconds, attempts=jobs.c.attempts + 1)
-            .returning(jobs.c.kind, jobs.c.ref, jobs.c.attempts)
+            .returning(jobs.c.id, jobs.c.kind, jobs.c.ref, jobs.c.attempts)
         )
         row = claimed.first()
-        if row is None:
-            return None
-        return Job(job_id, row.kind, row.ref, row.attempts, owner)
+    if row is None:
+        return None
+    return Job(row.id, row.kind, row.ref, row.attempts, owner)
 
 
 async def complete(conn: AsyncConnection, job: Job) -> bool:

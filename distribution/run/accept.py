@@ -17,6 +17,7 @@ from accesspoint.validation.report import Report
 from distribution.invoice import read_invoice
 from distribution.methods.base import AttachmentFile, Customer
 from distribution.payments.kid import assign_kid, kid_for, load_kid_settings
+from distribution.run.context import remember_parsed
 from distribution.run.customer import customer_to_json
 from distribution.run.engine import JOB_KIND, SKIPPED
 from distribution.run.plan import make_plan
@@ -91,6 +92,7 @@ async def accept(
                 override=new.method,
             )
             document_blob = await put_blob(conn, document, "application/xml")
+            remember_parsed(document_blob, invoice)
             invoice_id = await insert_invoice(
                 conn,
                 tenant_id=tenant_id,

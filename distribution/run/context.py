@@ -6,15 +6,14 @@ The document is parsed and the attachments read once; the PDF is rendered only i
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from accesspoint.store.blobs import get_blob
-from accesspoint.store.schema import tenants
 from distribution.invoice import Invoice, read_invoice
 from distribution.methods.base import (
     AttachmentFile,
@@ -26,9 +25,29 @@ from distribution.methods.base import (
 from distribution.render import Design, DesignError
 from distribution.run.customer import customer_from_json
 from distribution.storage.designs import StoredDesign, get_design
-from distribution.storage.invoices import InvoiceRow, attachments_of
+from distribution.storage.invoices import InvoiceRow, attachment_files, document_and_tenant_name
 
 DESIGN_FIELDS = ("primary_colour", "accent_colour", "footer_text", "language")
+PARSED_KEPT = 256
+
+# Invoices parsed when accepted, by the id of their (immutable) document blob: the first step of the
+# run usually follows in the same process a moment later, and need not parse the document again.
+_parsed: OrderedDict[str, Invoice] = OrderedDict()
+_parsed_lock = threading.Lock()
+
+
+def remember_parsed(blob_id: str, invoice: Invoice) -> None:
+    with _parsed_lock:
+        _parsed[blob_id] = invoice
+        while len(_parsed) > PARSED_KEPT:
+            _parsed.popitem(last=False)
+
+
+def parsed_invoice(blob_id: str, document: bytes) -> Invoice:
+    """The invoice in the blob ``blob_id`` (whose content is ``document``), parsed at most once here."""
+    with _parsed_lock:
+        invoice = _parsed.pop(blob_id, None)
+    return invoice if invoice is not None else read_invoice(document)
 
 
 def design_of(stored: StoredDesign) -> Design:
@@ -51,21 +70,17 @@ class LoadedInvoice:
 
 
 async def load_invoice(conn: AsyncConnection, row: InvoiceRow) -> LoadedInvoice:
-    document = (await get_blob(conn, row.document_blob))[0]
-    name = (await conn.execute(sa.select(tenants.c.name).where(tenants.c.id == row.tenant_id))).scalar()
-    files = []
-    for attachment in await attachments_of(conn, row.id):
-        content = (await get_blob(conn, attachment.blob_id))[0]
-        files.append(AttachmentFile(attachment.filename, attachment.mime_type, content))
+    document, name = await document_and_tenant_name(conn, row)
+    files = [AttachmentFile(*file) for file in await attachment_files(conn, row.id)]
     try:
         design = design_of(await get_design(conn, row.tenant_id))
     except DesignError:
         design = Design()  # saved designs are checked on PUT; never let one stop a delivery
     return LoadedInvoice(
         row=row,
-        tenant=Tenant(row.tenant_id, name or ""),
+        tenant=Tenant(row.tenant_id, name),
         document=document,
-        invoice=read_invoice(document),
+        invoice=parsed_invoice(row.document_blob, document),
         customer=customer_from_json(row.customer),
         attachments=tuple(files),
         design=design,

@@ -46,7 +46,7 @@ from accesspoint.config import Config
 from accesspoint.pipeline import webhooks
 from accesspoint.store import queue
 from accesspoint.store.engine import Store
-from accesspoint.store.events import record
+from accesspoint.store.events import record, record_many
 from accesspoint.store.ids import new_id, now
 from distribution.methods.base import DeliveryMethod, Outcome, Result, Services
 from distribution.render.pool import PdfRenderer
@@ -211,8 +211,12 @@ class Engine:
             await insert_attempt(conn, row.id, step.method, STARTED, _clip(verdict.reason), attempt_id=key)
             if row.status != "delivering":
                 await update_invoice(conn, row.id, status="delivering")
-            await self._event(conn, row, "check", method=step.method, eligible=True, reason=verdict.reason)
-            await self._event(conn, row, "attempt", method=step.method, attempt_key=key, resumed=False)
+            await self._events(
+                conn,
+                row,
+                ("check", {"method": step.method, "eligible": True, "reason": verdict.reason}),
+                ("attempt", {"method": step.method, "attempt_key": key, "resumed": False}),
+            )
         failpoints.hit("distribution.after_started")
         result = await self._call(method.deliver(ctx))
         failpoints.hit("distribution.after_deliver")
@@ -293,36 +297,34 @@ class Engine:
                 await update_attempt(conn, key, **values)
             else:
                 await insert_attempt(conn, row.id, step.method, attempt_id=key, **values)
-            await self._event(
-                conn,
-                row,
+            said = (
                 "outcome",
-                method=step.method,
-                attempt_key=key,
-                outcome=outcome,
-                reason=result.reason,
+                {"method": step.method, "attempt_key": key, "outcome": outcome, "reason": result.reason},
             )
             if result.outcome == Outcome.DELIVERED:
                 status = "sold" if (evidence or {}).get("sold") is True else "delivered"
-                await update_invoice(conn, row.id, status=status, method=step.method)
-                await self._event(conn, row, status, method=step.method, reason=result.reason)
-                stored = await get_invoice(conn, row.id)
-                if stored is not None and stored.status == "paid":  # money came in with the delivery
+                stored = await update_invoice(conn, row.id, status=status, method=step.method)
+                done = (status, {"method": step.method, "reason": result.reason})
+                await self._events(conn, row, said, done)
+                if stored == "paid":  # money came in with the delivery
                     status = "paid"
                 payload = {"id": row.id, "status": status, "method": step.method, "number": row.number}
                 await webhooks.notify(conn, row.tenant_id, FINAL_EVENT, payload)
             elif result.outcome == Outcome.PENDING or (
                 result.outcome == Outcome.TRANSIENT and transients < len(self.settings.retry_schedule)
             ):
+                await self._events(conn, row, said)
                 if row.status != "delivering":
                     await update_invoice(conn, row.id, status="delivering")
             elif last_method:
+                await self._events(conn, row, said)
                 await update_invoice(conn, row.id, position=row.position + 1)
                 await self._undeliverable(conn, row)
             else:
                 await update_invoice(conn, row.id, position=row.position + 1, status="delivering")
                 following = Step.from_json(row.plan[row.position + 1]).method
-                await self._event(conn, row, "fall-through", method=step.method, next=following)
+                onward = ("fall-through", {"method": step.method, "next": following})
+                await self._events(conn, row, said, onward)
 
     async def _undeliverable(self, conn: AsyncConnection, row: InvoiceRow) -> None:
         attempts = await attempts_of(conn, row.id)
@@ -336,6 +338,12 @@ class Engine:
     @staticmethod
     async def _event(conn: AsyncConnection, row: InvoiceRow, kind: str, **detail: Any) -> None:
         await record(conn, row.id, f"distribution.{kind}", tenant_id=row.tenant_id, **detail)
+
+    @staticmethod
+    async def _events(conn: AsyncConnection, row: InvoiceRow, *entries: tuple[str, dict[str, Any]]) -> None:
+        """Several events in one statement: a step writes two or three, and each round trip counts."""
+        named = [(f"distribution.{kind}", detail) for kind, detail in entries]
+        await record_many(conn, row.id, named, tenant_id=row.tenant_id)
 
 
 def _describe(exc: BaseException) -> str:

@@ -8,8 +8,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from accesspoint.store.blobs import get_blob, put_blob
+from accesspoint.store.blobs import put_blob
 from accesspoint.store.ids import now
+from accesspoint.store.schema import blobs
 from distribution.storage.schema import distribution_designs
 
 
@@ -21,17 +22,17 @@ class StoredDesign:
 
 async def get_design(conn: AsyncConnection, tenant_id: str) -> StoredDesign:
     """The saved design, or an empty one (every setting at its default) when none was saved."""
+    logo = blobs.alias("logo")
     row = (
         await conn.execute(
-            sa.select(distribution_designs.c.settings, distribution_designs.c.logo_blob).where(
-                distribution_designs.c.tenant_id == tenant_id
-            )
+            sa.select(distribution_designs.c.settings, logo.c.content)
+            .select_from(distribution_designs.outerjoin(logo, logo.c.id == distribution_designs.c.logo_blob))
+            .where(distribution_designs.c.tenant_id == tenant_id)
         )
     ).first()
     if row is None:
         return StoredDesign()
-    logo = (await get_blob(conn, row.logo_blob))[0] if row.logo_blob else None
-    return StoredDesign(dict(row.settings or {}), logo)
+    return StoredDesign(dict(row.settings or {}), bytes(row.content) if row.content is not None else None)
 
 
 async def save_design(conn: AsyncConnection, tenant_id: str, design: StoredDesign) -> None:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from accesspoint.store.ids import new_id, now
+from accesspoint.store.schema import blobs, tenants
 from distribution.storage.schema import invoice_attachments, invoice_attempts, invoices
 
 STARTED = "started"
@@ -39,13 +40,6 @@ class InvoiceRow:
     position: int
     created_at: float
     updated_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class AttachmentRow:
-    filename: str
-    mime_type: str
-    blob_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,13 +92,21 @@ async def invoice_by_idempotency_key(conn: AsyncConnection, tenant_id: str, key:
     return _invoice(row) if row is not None else None
 
 
-async def update_invoice(conn: AsyncConnection, invoice_id: str, **values: Any) -> None:
-    """Update columns; a ``paid`` invoice stays ``paid`` (money may arrive before the run finishes)."""
+async def update_invoice(conn: AsyncConnection, invoice_id: str, **values: Any) -> str | None:
+    """Update columns; a ``paid`` invoice stays ``paid`` (money may arrive before the run finishes).
+
+    Returns the status now stored (None: no such invoice), so the caller learns of a payment without
+    reading the row again."""
     if "status" in values:
         values["status"] = sa.case((invoices.c.status == "paid", "paid"), else_=sa.literal(values["status"]))
-    await conn.execute(
-        invoices.update().where(invoices.c.id == invoice_id).values(updated_at=now(), **values)
+    result = await conn.execute(
+        invoices.update()
+        .where(invoices.c.id == invoice_id)
+        .values(updated_at=now(), **values)
+        .returning(invoices.c.status)
     )
+    status: str | None = result.scalar()
+    return status
 
 
 async def add_attachment(
@@ -122,15 +124,29 @@ async def add_attachment(
     )
 
 
-async def attachments_of(conn: AsyncConnection, invoice_id: str) -> list[AttachmentRow]:
-    rows = await conn.execute(
-        sa.select(
-            invoice_attachments.c.filename, invoice_attachments.c.mime_type, invoice_attachments.c.blob_id
+async def document_and_tenant_name(conn: AsyncConnection, row: InvoiceRow) -> tuple[bytes, str]:
+    """The stored UBL and the tenant's name, in one query (the run reads both at every step)."""
+    found = (
+        await conn.execute(
+            sa.select(blobs.c.content, tenants.c.name)
+            .select_from(blobs.join(tenants, tenants.c.id == row.tenant_id))
+            .where(blobs.c.id == row.document_blob)
         )
+    ).first()
+    if found is None:
+        raise KeyError(row.document_blob)
+    return bytes(found.content), found.name or ""
+
+
+async def attachment_files(conn: AsyncConnection, invoice_id: str) -> list[tuple[str, str, bytes]]:
+    """File name, MIME type and content of every attachment, in order, in one query."""
+    rows = await conn.execute(
+        sa.select(invoice_attachments.c.filename, invoice_attachments.c.mime_type, blobs.c.content)
+        .select_from(invoice_attachments.join(blobs, blobs.c.id == invoice_attachments.c.blob_id))
         .where(invoice_attachments.c.invoice_id == invoice_id)
         .order_by(invoice_attachments.c.position)
     )
-    return [AttachmentRow(r.filename, r.mime_type, r.blob_id) for r in rows.all()]
+    return [(r.filename, r.mime_type, bytes(r.content)) for r in rows.all()]
 
 
 async def insert_attempt(
