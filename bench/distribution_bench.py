@@ -8,26 +8,27 @@ same mail to the same receiver and only the work before the send differs.
 
 Ours: the real :class:`~distribution.run.engine.Engine` in this process over a real store (an SQLite
 file in a temporary directory, and a fresh PostgreSQL database at 127.0.0.1:5432 when it answers,
-dropped afterwards), with the real :class:`~distribution.methods.email.EmailMethod` as the only
-method of the tenant's run and the engine's default settings (``distribution.workers`` = 2 invoices
-in flight). One producer task hands the invoices to :func:`~distribution.run.accept.accept`, one after
-another as an API client would, while the engine works them in the same event loop (as ``ehfgate
-serve`` does), so accepting is inside the timed run. Each invoice is the Norwegian EHF example (four
-lines; two pages as rendered) for one business customer with an e-mail address, so each costs: accept
-(parse, store the document, plan, queue), lease, load and parse again, design and template from the
-store, merge fields and the sandboxed template, **the PDF rendered from scratch**, MIME composition,
-one SMTP connection, and the outcome's commit. Validation is *not* included: ``accept`` gets a
-``validate`` function that returns the real validator's report of that document (run once at start),
-because validation is the access point's cost and has its own benchmark (validation_bench.py).
+dropped afterwards), with the real :class:`~distribution.methods.email.EmailMethod` as the only method
+of the tenant's run and the engine's default settings (``distribution.workers`` = 2 invoices in flight;
+``distribution.render_processes`` = one fewer than the cores, so the PDF is rendered in a worker process
+whose CPU and memory are reported beside ours). One producer task hands the invoices to
+:func:`~distribution.run.accept.accept`, one after another as an API client would, while the engine
+works them in the same event loop (as ``ehfgate serve`` does), so accepting is inside the timed run.
+Each invoice is the Norwegian EHF example (four lines; two pages as rendered) for one business customer
+with an e-mail address, so each costs: accept (parse, store the document, plan, queue), lease, load (the
+parsed invoice is reused), design and template from the store, merge fields and the sandboxed template,
+**the PDF rendered from scratch**, MIME composition, one SMTP connection, and the outcome's commit.
+Validation is *not* included: ``accept`` gets a ``validate`` function that returns the real validator's
+report of that document (run once at start), because validation is the access point's cost and has its
+own benchmark (validation_bench.py).
 
-Timed: from the first ``accept`` to the moment the store says the last invoice is ``delivered``
-(the method is wrapped to count deliveries; once it reaches N, the store is polled every 5 ms).
-Before that, a warm-up of a few invoices through the same engine and store (imports, fonts, template
-compilation, connection pool), then RSS is read: "RSS start". RSS is sampled every N/10 deliveries;
-"RSS end" is the sample at the last delivery (before the bench's own ``count(*)`` over the invoices,
-whose SQLite page cache adds a few MiB), "peak" is VmHWM (the bench's query included). All include
-the validator compiled for that one report, the same at start and end. No tracemalloc: it would slow
-the run about twofold.
+Timed: from the first ``accept`` to the moment the store says the last invoice is ``delivered`` (the
+method is wrapped to count deliveries; once it reaches N, the store is polled every 5 ms). Before that,
+a warm-up of a few invoices through the same engine and store (imports, fonts, template compilation,
+connection pool), then RSS is read: "RSS start". RSS is sampled every N/10 deliveries; "RSS end" is the
+sample at the last delivery (before the bench's own ``count(*)`` over the invoices, whose SQLite page
+cache adds a few MiB), "peak" is VmHWM (the bench's query included). All include the validator compiled
+for that one report, the same at start and end. No tracemalloc: it would slow the run about twofold.
 ``--workers`` changes the invoices in flight (the floor's side-by-side loops follow it).
 
 The floor: the same number of ready-made messages, the bytes the method sends for this invoice
@@ -64,7 +65,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -197,6 +198,26 @@ def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
+def helpers(receiver_pid: int) -> list[int]:
+    """The renderer's worker processes: this process's children but the SMTP receiver and
+    multiprocessing's resource tracker."""
+    pids: list[int] = []
+    for task in Path("/proc/self/task").iterdir():
+        for pid in map(int, (task / "children").read_text().split()):
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            if pid != receiver_pid and b"resource_tracker" not in command:
+                pids.append(pid)
+    return pids
+
+
+def helpers_cpu(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        with suppress(FileNotFoundError):
+            total += cpu_seconds(pid)
+    return total
+
+
 def peak_kib() -> int:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -323,6 +344,9 @@ class OurRun:
     accept_seconds: float = 0.0
     cpu: float = 0.0
     receiver_cpu: float = 0.0
+    helper_cpu: float = 0.0  # the renderer's worker processes
+    helpers: int = 0
+    helpers_rss: int = 0  # KiB, at the end
     rss_start: int = 0
     rss_end: int = 0
     peak: int = 0
@@ -398,7 +422,9 @@ async def _ours(
                 method.samples.clear()
                 gc.collect()
                 run.rss_start = rss_kib(os.getpid())
+                workers = helpers(smtp_server.process.pid)
                 receiver_cpu, cpu = smtp_server.cpu(), time.process_time()
+                helper_cpu = helpers_cpu(workers)
                 if profile is not None:
                     profile.enable()
                 try:
@@ -410,6 +436,9 @@ async def _ours(
                         profile.disable()
                 run.cpu = time.process_time() - cpu
                 run.receiver_cpu = smtp_server.cpu() - receiver_cpu
+                run.helper_cpu = helpers_cpu(workers) - helper_cpu
+                run.helpers = len(workers)
+                run.helpers_rss = sum(rss_kib(pid) for pid in workers)
                 run.peak = peak_kib()
                 run.samples = list(method.samples)
                 run.rss_end = run.samples[-1][1]  # at the last delivery, before the bench's count query
@@ -570,7 +599,7 @@ def print_table(
     print(f"\n{count} invoices per store, engine workers {workers}; floor message {raw_bytes} B")
     header = (
         f"{'store':10} {'inv/s':>7} {'floor/s 1':>9} {'floor/s ' + str(workers):>9} {'ratio':>6} "
-        f"{'spread':>6} {'CPU ms/inv':>10} {'floor CPU':>9} {'recv CPU':>8} "
+        f"{'spread':>6} {'CPU ms/inv':>10} {'render CPU':>10} {'floor CPU':>9} {'recv CPU':>8} "
         f"{'RSS start':>9} {'RSS end':>8} {'peak':>7}"
     )
     print(header)
@@ -582,16 +611,19 @@ def print_table(
         print(
             f"{run.store:10} {run.per_second:7.1f} {count / single:9.1f} {count / side:9.1f} "
             f"{best / run.seconds:6.2f} {spread:6.2f} {run.cpu / count * 1000:10.2f} "
+            f"{run.helper_cpu / count * 1000:10.2f} "
             f"{floor_cpu / count * 1000:9.2f} {run.receiver_cpu / count * 1000:8.2f} "
             f"{run.rss_start / 1024:8.0f}M {run.rss_end / 1024:7.0f}M {run.peak / 1024:6.0f}M"
         )
     print("ratio = faster floor's time / our time (target >= 0.5); spread = that floor's max/min time;")
-    print("CPU = this process per invoice / per floor message; recv CPU = the SMTP receiver's per invoice")
+    print("CPU = this process per invoice / per floor message; render CPU = the renderer's worker processes")
+    print("per invoice; recv CPU = the SMTP receiver's per invoice; RSS = this process (workers below)")
     for run in runs:
         samples = ", ".join(f"{done}: {kib / 1024:.0f}M" for done, kib in run.samples)
         print(
             f"  {run.store}: accepted all in {run.accept_seconds:.1f} s; the method sent "
-            f"{run.message_bytes} B per message; RSS by delivered: {samples}"
+            f"{run.message_bytes} B per message; {run.helpers} render process(es), "
+            f"{run.helpers_rss / 1024:.0f} MiB at the end; RSS by delivered: {samples}"
         )
 
 
