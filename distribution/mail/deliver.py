@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Sequence
-from email import policy
-from email.message import EmailMessage
 from typing import Any
 
 from accesspoint.config import Config
 from distribution.mail.address import Sender, SenderMissing, resolve_sender
+from distribution.mail.compose import ComposedMessage
 from distribution.mail.dkim import DkimError, DkimSigner
 from distribution.mail.smtp import SmtpFailure, send_raw
 from distribution.methods.base import InvoiceContext, Outcome, Result, Tenant
@@ -28,16 +27,16 @@ def sender_for(config: Config, design: StoredDesign, tenant: Tenant) -> Sender |
         return Result(Outcome.PERMANENT, str(exc))
 
 
-def serialise(message: EmailMessage, config: Config) -> bytes:
+def serialise(message: ComposedMessage, config: Config) -> bytes:
     """The bytes to send: CRLF line ends, DKIM-signed when configured; raises DkimError."""
-    raw = message.as_bytes(policy=policy.SMTP)
+    raw = message.as_bytes()
     signer = DkimSigner.from_config(config.smtp)
     return signer.sign(raw) if signer is not None else raw
 
 
 async def transmit(
     ctx: InvoiceContext,
-    message: EmailMessage,
+    message: ComposedMessage,
     *,
     sender: Sender,
     recipients: Sequence[str],
@@ -47,7 +46,7 @@ async def transmit(
 ) -> Result:
     """Send and map the outcome; ``evidence`` is extended with what SMTP said."""
     config = ctx.services.config
-    message_id = str(message["Message-ID"])
+    message_id = message.message_id
     facts: dict[str, Any] = {
         **evidence,
         "message_id": message_id,

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import email
 from collections.abc import Iterator
+from email import policy
+from email.header import decode_header, make_header
+from email.message import EmailMessage
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import dkim
 import pytest
@@ -268,3 +272,156 @@ def test_unusable_dkim_keys_are_a_clear_error(tmp_path: Path) -> None:
     for name, expected in (("bad.pem", "cannot read"), ("ed.pem", "RSA"), ("missing.pem", "cannot be read")):
         with pytest.raises(DkimError, match=expected):
             DkimSigner("gateway.example", "s", tmp_path / name).sign(message())
+
+
+# ----------------------------------------------------------------- the message as written by compose()
+
+NORWEGIAN = Sender(
+    "faktura@gateway.example",
+    "Bjørn Åsheim Regnskap og Revisjon AS, avdeling Trøndelag",
+    reply_to="post@acme.example",
+)
+LONG_LINE = "Beløpet gjelder " + "timer og reiser i prosjektet Ærfugl " * 6
+
+
+def well_formed(raw: bytes) -> EmailMessage:
+    """CRLF line ends only, no line over 78 octets, ASCII headers, and a parse without defects."""
+    assert b"\r" not in raw.replace(b"\r\n", b"") and b"\n" not in raw.replace(b"\r\n", b"")
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 78
+    assert raw.split(b"\r\n\r\n", 1)[0].isascii()
+    parsed = email.message_from_bytes(raw, policy=policy.default)
+    assert isinstance(parsed, EmailMessage)
+    assert [part.defects for part in parsed.walk()] == [[] for _ in parsed.walk()]
+    return parsed
+
+
+def composed(**overrides: Any) -> bytes:
+    arguments: dict[str, Any] = {
+        "sender": SENDER,
+        "recipients": ["kunde@example.no"],
+        "subject": "Faktura 10045 fra Acme AS",
+        "message_id": message_id_for("attempt-1", SENDER.domain),
+        "files": FILES,
+        "text": "Hei Kari,\nvedlagt er faktura 10045.\n",
+        "html": "<p>Hei Kari,</p>",
+        "sent_at": 1750000000.0,
+    }
+    return serialise(compose(**{**arguments, **overrides}), Config())
+
+
+def test_non_ascii_subject_name_and_filenames_round_trip_encoded() -> None:
+    subject = "Faktura 10045 fra Leverandør ÆØÅ AS – " + " ".join(["påminnelse om betaling"] * 4)
+    files = (
+        AttachmentFile("Faktura-" + "æøå" * 30 + ".pdf", "application/pdf", PDF),
+        AttachmentFile("timeliste æøå.csv", "text/csv", CSV),
+        AttachmentFile("Vedlegg-" + "x" * 120 + ".pdf", "application/pdf", b""),
+        AttachmentFile('rapport "mars".pdf', "application/pdf", PNG),
+    )
+    raw = composed(sender=NORWEGIAN, subject=subject, files=files)
+    assert b"=?utf-8?" in raw.split(b"\r\n\r\n", 1)[0]  # RFC 2047 encoded words, folded
+    parsed = well_formed(raw)
+    assert parsed["Subject"] == subject
+    # RFC 2047 decoding of the folded name: policy.default's address parser puts a space between the
+    # encoded words (CPython gh-128110), which readers must not (RFC 2047 6.2), so decode it as they do
+    from_field = email.message_from_bytes(raw)["From"]
+    assert str(make_header(decode_header(from_field))) == f"{NORWEGIAN.display_name} <{NORWEGIAN.address}>"
+    assert parsed["Reply-To"] == "post@acme.example"
+    attachments = list(parsed.iter_attachments())
+    assert [a.get_filename() for a in attachments] == [f.filename for f in files]
+    assert [a.get_payload(decode=True) for a in attachments] == [f.content for f in files]
+
+
+def test_same_content_as_the_standard_library_builds() -> None:
+    """What compose() writes parses to what ``EmailMessage`` + ``policy.SMTP`` made of the same input."""
+
+    def stdlib(sender: Sender, subject: str, text: str | None, html: str | None) -> bytes:
+        built = EmailMessage(policy=policy.SMTP)
+        built["From"], built["To"], built["Subject"] = sender.from_header, "kunde@example.no", subject
+        if sender.reply_to:
+            built["Reply-To"] = sender.reply_to
+        if text is not None:
+            built.set_content(text)
+            if html is not None:
+                built.add_alternative(html, subtype="html")
+        elif html is not None:
+            built.set_content(html, subtype="html")
+        for file in FILES:
+            maintype, subtype = file.mime_type.split("/")
+            built.add_attachment(file.content, maintype=maintype, subtype=subtype, filename=file.filename)
+        return built.as_bytes()
+
+    def content(raw: bytes) -> list[Any]:
+        parsed = email.message_from_bytes(raw, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        heads = [str(parsed[name]) for name in ("From", "To", "Reply-To", "Subject")]
+        parts = [
+            (part.get_content_type(), part.get_filename(), part.get_content())
+            for part in parsed.walk()
+            if not part.is_multipart()
+        ]
+        return [heads, parts]
+
+    for sender, subject, text, html in (
+        (SENDER, "Faktura 10045 fra Acme AS", "Hei\n", "<p>Hei</p>"),
+        (NORWEGIAN, "Faktura 10045 fra Leverandør AS", f"Hei Kåre,\n{LONG_LINE}\n", f"<p>{LONG_LINE}</p>"),
+        (SENDER, "Kreditnota 77", None, None),
+        (SENDER, "Faktura 1", "bare tekst\r\nmed CRLF", None),
+        (SENDER, "Faktura 1", None, "<p>bare HTML</p>"),
+    ):
+        raw = composed(sender=sender, subject=subject, text=text, html=html)
+        well_formed(raw)
+        assert content(raw) == content(stdlib(sender, subject, text, html)), subject
+
+
+def test_bodies_are_7bit_8bit_or_quoted_printable_as_lines_require() -> None:
+    parsed = well_formed(composed(text="Hei Kåre,\n", html=f"<p>{LONG_LINE}</p>\n", files=()))
+    assert parsed.get_content_type() == "multipart/alternative"
+    plain, html = parsed.iter_parts()
+    assert (plain["Content-Transfer-Encoding"], plain.get_content()) == ("8bit", "Hei Kåre,\r\n")
+    assert (html["Content-Transfer-Encoding"], html.get_content()) == (
+        "quoted-printable",
+        f"<p>{LONG_LINE}</p>\r\n",
+    )
+    only_text = well_formed(composed(html=None, files=()))
+    assert (only_text.get_content_type(), only_text["Content-Transfer-Encoding"]) == ("text/plain", "7bit")
+    printer = well_formed(composed(text=None, html=None))
+    assert printer.get_content_type() == "multipart/mixed"
+    assert [part.get_content_disposition() for part in printer.iter_parts()] == ["attachment"] * len(FILES)
+
+
+def test_a_boundary_found_in_the_text_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn = iter(["a" * 32, "b" * 32, "c" * 32])
+    monkeypatch.setattr("distribution.mail.compose.secrets.token_hex", lambda _size: next(drawn))
+    text = f"--=_{'a' * 32}\nno part starts here\n"
+    parsed = well_formed(composed(text=text, html=None, files=FILES[:1]))
+    assert parsed.get_boundary() == "=_" + "b" * 32
+    body = parsed.get_body(preferencelist=("plain",))
+    assert body is not None and body.get_content() == text.replace("\n", "\r\n")
+
+
+def test_container_and_malformed_types_go_as_octet_stream() -> None:
+    files = (
+        AttachmentFile("a.eml", "message/rfc822", b"Subject: x\r\n\r\nhei\r\n"),
+        AttachmentFile("b.bin", "multipart/mixed", b"\x00\x01"),
+        AttachmentFile("c.txt", "Text/Plain; charset=latin-1", "blåbær".encode("latin-1")),
+        AttachmentFile("d.bin", "application/x y", b"\xff"),
+    )
+    parsed = well_formed(composed(files=files))
+    attachments = list(parsed.iter_attachments())
+    assert [a.get_content_type() for a in attachments] == [
+        "application/octet-stream",
+        "application/octet-stream",
+        "text/plain",
+        "application/octet-stream",
+    ]
+    assert [a.get_payload(decode=True) for a in attachments] == [f.content for f in files]
+
+
+@pytest.mark.parametrize("field", ["subject", "name"])
+def test_a_line_break_in_a_header_value_is_refused(field: str) -> None:
+    injected = "Faktura 1\r\nBcc: alle@example.no"
+    with pytest.raises(ValueError):
+        if field == "subject":
+            composed(subject=injected)
+        else:
+            composed(sender=Sender("faktura@gateway.example", injected))
