@@ -10,6 +10,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from accesspoint.pipeline.doorbell import Doorbell
 from accesspoint.pipeline.webhooks import add_event
 from accesspoint.server.api_openapi import openapi_path
 from accesspoint.server.keys import CONFIG, ROUTER, STORE, VALIDATION
@@ -28,7 +29,7 @@ from distribution.avtalegiro import scheduler
 from distribution.methods.base import DeliveryMethod
 from distribution.methods.registry import default_methods
 from distribution.payments.booking import PAID_EVENT
-from distribution.run.app_keys import HTTP, METHODS
+from distribution.run.app_keys import BELL, HTTP, METHODS
 from distribution.run.engine import FINAL_EVENT, Engine, EngineSettings
 
 # Next to the core document (schemas/ of the project, or wherever EHFGATE_OPENAPI points, as in the image).
@@ -53,7 +54,7 @@ async def _engine_ctx(app: web.Application) -> AsyncIterator[None]:
     if settings.workers <= 0:
         yield
         return
-    engine = Engine(app[STORE], app[METHODS], config, app[HTTP], settings)
+    engine = Engine(app[STORE], app[METHODS], config, app[HTTP], settings, app[BELL])
     stop = asyncio.Event()
     task = asyncio.create_task(engine.run(stop))
     yield
@@ -81,6 +82,7 @@ class DistributionExtension:
                 validate=lambda data: app[VALIDATION].validate(data),
             )
         app[METHODS] = methods
+        app[BELL] = Doorbell()
         app.router.add_routes(invoices.routes)
         app.router.add_routes(runs.routes)
         app.router.add_routes(print_callbacks.routes)

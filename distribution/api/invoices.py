@@ -23,7 +23,7 @@ from distribution.methods.base import AttachmentFile, Services
 from distribution.payments.booking import payments_of_invoice
 from distribution.payments.kid import KidError
 from distribution.run.accept import InvoiceRejected, NewInvoice, accept
-from distribution.run.app_keys import HTTP, METHODS
+from distribution.run.app_keys import BELL, HTTP, METHODS
 from distribution.run.context import invoice_context, load_invoice
 from distribution.run.customer import CustomerError, customer_from_json
 from distribution.run.engine import SKIPPED
@@ -170,6 +170,8 @@ async def submit_invoice(request: web.Request) -> web.Response:
             code="invalid",
             report=exc.report.to_dict(),
         )
+    if accepted.created:
+        request.app[BELL].ring()  # its job is committed
     return web.json_response(
         {"id": accepted.id, "status": accepted.status}, status=202 if accepted.created else 200
     )

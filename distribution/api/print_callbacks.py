@@ -17,6 +17,7 @@ from accesspoint.server.keys import CONFIG, STORE
 from accesspoint.server.problems import problem
 from distribution.print.provider import CALLBACK_PATH, JobStatus
 from distribution.print.signature import HEADER, SignatureError, verify
+from distribution.run.app_keys import BELL
 from distribution.run.wake import wake
 
 MAX_BODY = 64 * 1024
@@ -53,5 +54,7 @@ async def print_callback(request: web.Request) -> web.StreamResponse:
     if job.reference is None:
         return problem(400, "Bad Request", "the job status has no reference", code="invalid-callback")
     woken = await wake(request.app[STORE], job.reference)
+    if woken:
+        request.app[BELL].ring()
     log.info("print callback: job %s is %s (run woken: %s)", job.job_id, job.status, woken)
     return web.Response(status=204)

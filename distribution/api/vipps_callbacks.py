@@ -21,6 +21,7 @@ from aiohttp import web
 from accesspoint.secretbox import SecretBoxError
 from accesspoint.server.keys import SECRET_BOX, STORE
 from accesspoint.server.problems import problem
+from distribution.run.app_keys import BELL
 from distribution.run.wake import wake
 from distribution.storage.schema import invoice_attempts, invoices
 from distribution.storage.secrets import read_secret
@@ -93,6 +94,8 @@ async def vipps_callback(request: web.Request) -> web.StreamResponse:
         return _unauthorized()
     assert isinstance(event, dict)
     woken = await wake(request.app[STORE], invoice_id)
+    if woken:
+        request.app[BELL].ring()
     log.info(
         "vipps webhook: %s is %s (tenant %s, run woken: %s)", reference, event.get("name"), tenant_id, woken
     )

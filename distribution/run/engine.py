@@ -29,7 +29,6 @@ since treating it as a failed delivery would send the invoice a second time.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import random
@@ -44,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from accesspoint import failpoints
 from accesspoint.config import Config
 from accesspoint.pipeline import webhooks
+from accesspoint.pipeline.doorbell import Doorbell
 from accesspoint.store import queue
 from accesspoint.store.engine import Store
 from accesspoint.store.events import record, record_many
@@ -117,8 +117,12 @@ class Engine:
         config: Config,
         http: aiohttp.ClientSession,
         settings: EngineSettings | None = None,
+        doorbell: Doorbell | None = None,
     ) -> None:
         self.store = store
+        # Rung after an invoice is queued or woken in this process, so an idle worker starts at once;
+        # polling every ``idle_seconds`` stays for work queued by other processes.
+        self.doorbell = doorbell or Doorbell()
         self.methods = dict(methods)
         renderer = PdfRenderer(config.distribution.render_processes)
         self.services = Services(store, config, http, renderer)
@@ -127,7 +131,16 @@ class Engine:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until ``stop`` is set, with ``settings.workers`` invoices in flight."""
-        await asyncio.gather(*(self._loop(stop) for _ in range(max(1, self.settings.workers))))
+
+        async def ring_on_stop() -> None:
+            await stop.wait()
+            self.doorbell.ring()  # idle workers see ``stop`` now, not at their next poll
+
+        bell = asyncio.create_task(ring_on_stop())
+        try:
+            await asyncio.gather(*(self._loop(stop) for _ in range(max(1, self.settings.workers))))
+        finally:
+            bell.cancel()
 
     async def _loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -136,9 +149,8 @@ class Engine:
             except Exception:
                 log.exception("distribution step failed")
                 worked = False
-            if not worked:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.settings.idle_seconds)
+            if not worked and not stop.is_set():
+                await self.doorbell.wait(self.settings.idle_seconds)
 
     async def run_once(self) -> bool:
         """Lease one due invoice and take one step; False when nothing was due."""

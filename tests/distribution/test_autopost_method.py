@@ -19,6 +19,7 @@ from pypdf import PdfReader
 
 from accesspoint.config import Config
 from accesspoint.config.model import AutopostConfig
+from accesspoint.pipeline.doorbell import Doorbell
 from accesspoint.server.keys import CONFIG, STORE
 from accesspoint.server.problems import problem_middleware
 from accesspoint.store.engine import Store
@@ -42,6 +43,7 @@ from distribution.methods.base import (
 from distribution.render import Design
 from distribution.render.pool import PdfRenderer
 from distribution.run.accept import NewInvoice, accept
+from distribution.run.app_keys import BELL
 from distribution.run.engine import Engine, EngineSettings
 from distribution.storage.invoices import attempts_of, get_invoice
 from distribution.storage.runs import save_run
@@ -295,6 +297,7 @@ class Loop:
 async def loop(store: Store, provider: PrintProviderServer) -> AsyncIterator[tuple[Loop, TestServer]]:
     app = web.Application(middlewares=[problem_middleware])
     app[STORE], app[CONFIG] = store, configured(provider)  # the endpoint needs only autopost.api_key
+    app[BELL] = Doorbell()
     app.router.add_routes(print_callbacks.routes)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()

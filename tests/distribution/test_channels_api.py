@@ -17,11 +17,13 @@ from aiohttp.test_utils import TestClient
 
 from accesspoint.config import Config, load_config
 from accesspoint.config.model import SecretsConfig
+from accesspoint.pipeline.doorbell import Doorbell
 from accesspoint.server import create_app
 from accesspoint.store.engine import Store
 from accesspoint.store.migrate import upgrade
 from accesspoint.store.tenants import create_api_key, create_tenant
 from distribution.api import channels, vipps_callbacks
+from distribution.run.app_keys import BELL
 from distribution.storage.payments_schema import tenant_secrets
 from tests.conftest import REPO_ROOT
 
@@ -46,6 +48,7 @@ class ChannelRoutes:
     name = "distribution-channels"
 
     def setup(self, app: web.Application) -> None:
+        app[BELL] = Doorbell()
         app.router.add_routes(channels.routes)
         app.router.add_routes(vipps_callbacks.routes)
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from pypdf import PdfReader
 
 from accesspoint.config import Config
+from accesspoint.pipeline.doorbell import Doorbell
 from accesspoint.pipeline.webhooks import add_event, register_webhook
 from accesspoint.store.engine import Store
 from accesspoint.store.events import history
@@ -365,6 +366,27 @@ async def test_workers_run_in_the_background(harness: Harness) -> None:
         stop.set()
         await task
     assert (await harness.invoice(invoice_id)).status == "delivered"
+
+
+async def test_the_doorbell_starts_an_idle_engine_at_once_and_stop_ends_it_at_once(harness: Harness) -> None:
+    a = scripted("a")
+    bell = Doorbell()
+    slow_poll = EngineSettings(status_poll_seconds=0, workers=2, idle_seconds=30)
+    engine = Engine(harness.store, {"a": a}, Config(), harness.http, slow_poll, bell)
+    stop = asyncio.Event()
+    task = asyncio.create_task(engine.run(stop))
+    try:
+        await asyncio.sleep(0.2)  # both workers found nothing and wait (30 s) for the bell
+        invoice_id = await harness.submit({"a": a}, Customer(), run=run_of("a"))
+        bell.ring()
+        async with asyncio.timeout(5):
+            while (await harness.invoice(invoice_id)).status != "delivered":  # noqa: ASYNC110 - the store says
+                await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        async with asyncio.timeout(5):  # idle workers leave now, not after their 30 s poll
+            await task
+    assert len(a.calls) == 1
 
 
 def test_scripted_method_is_a_delivery_method() -> None:

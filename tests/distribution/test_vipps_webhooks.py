@@ -17,11 +17,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from accesspoint.config import Config, load_config
+from accesspoint.pipeline.doorbell import Doorbell
 from accesspoint.server import create_app
 from accesspoint.store.engine import Store
 from accesspoint.store.schema import jobs
 from distribution.api import vipps_callbacks
 from distribution.methods.vipps import VippsMethod
+from distribution.run.app_keys import BELL
 from distribution.run.engine import JOB_KIND
 from distribution.storage.schema import invoice_attempts
 from distribution.vipps.webhooks import WebhookSignatureError, authorization, content_hash, sign, verify
@@ -69,6 +71,7 @@ class VippsRoutes:
     name = "vipps-callbacks"
 
     def setup(self, app: web.Application) -> None:
+        app[BELL] = Doorbell()
         app.router.add_routes(vipps_callbacks.routes)
 
     def openapi_fragments(self) -> tuple[Path, ...]:
