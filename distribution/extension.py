@@ -13,7 +13,7 @@ from aiohttp import web
 from accesspoint.pipeline.doorbell import Doorbell
 from accesspoint.pipeline.webhooks import add_event
 from accesspoint.server.api_openapi import openapi_path
-from accesspoint.server.keys import CONFIG, ROUTER, STORE, VALIDATION
+from accesspoint.server.keys import CONFIG, OUTBOUND_FINAL_HOOKS, ROUTER, STORE, VALIDATION
 from distribution.api import (
     avtalegiro,
     channels,
@@ -31,6 +31,7 @@ from distribution.methods.registry import default_methods
 from distribution.payments.booking import PAID_EVENT
 from distribution.run.app_keys import BELL, HTTP, METHODS
 from distribution.run.engine import FINAL_EVENT, Engine, EngineSettings
+from distribution.run.wake import wake_waiting_on
 
 # Next to the core document (schemas/ of the project, or wherever EHFGATE_OPENAPI points, as in the image).
 FRAGMENT_NAMES = (
@@ -83,6 +84,13 @@ class DistributionExtension:
             )
         app[METHODS] = methods
         app[BELL] = Doorbell()
+
+        async def outbound_final(document_id: str, tenant_id: str, status: str) -> None:
+            """An EHF delivery's document is final: its run asks for the status now, not at the poll."""
+            if await wake_waiting_on(app[STORE], tenant_id, document_id):
+                app[BELL].ring()
+
+        app[OUTBOUND_FINAL_HOOKS].append(outbound_final)
         app.router.add_routes(invoices.routes)
         app.router.add_routes(runs.routes)
         app.router.add_routes(print_callbacks.routes)

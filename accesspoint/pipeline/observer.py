@@ -5,7 +5,13 @@ The pipeline knows nothing of Prometheus: it calls these hooks, and the default 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Protocol
+
+# Called with (document id, tenant id, final status) once an outbound document is ``delivered`` or
+# ``failed`` and that is committed: whoever waits for the document (an extension's run) hears it at
+# once instead of at its next poll. A hook that raises is logged; the pipeline goes on.
+OutboundFinalHook = Callable[[str, str, str], Awaitable[None]]
 
 
 class PipelineObserver(Protocol):

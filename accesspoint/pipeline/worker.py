@@ -14,7 +14,7 @@ import os
 import random
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import aiohttp
@@ -26,7 +26,7 @@ from accesspoint.pipeline import sent_message, webhooks
 from accesspoint.pipeline.delivery import Delivery, build, transmit
 from accesspoint.pipeline.doorbell import Doorbell
 from accesspoint.pipeline.inbound import VALIDATE_JOB, forget_expired_message_ids
-from accesspoint.pipeline.observer import NoObserver, PipelineObserver
+from accesspoint.pipeline.observer import NoObserver, OutboundFinalHook, PipelineObserver
 from accesspoint.pipeline.outbound import SEND_JOB
 from accesspoint.pipeline.routing import NoRoute, Router, RouteUnavailable
 from accesspoint.store import queue
@@ -80,6 +80,7 @@ class Worker:
         *,
         webhook_key: bytes,
         doorbell: Doorbell | None = None,
+        final_hooks: Sequence[OutboundFinalHook] = (),
     ) -> None:
         self.store = store
         self.identity = identity
@@ -89,6 +90,7 @@ class Worker:
         self.observer: PipelineObserver = observer or NoObserver()
         self.webhook_key = webhook_key
         self.doorbell = doorbell or Doorbell()
+        self.final_hooks = final_hooks  # read at each call: extensions may add theirs after start-up
         self.owner = _owner()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -273,3 +275,8 @@ class Worker:
             await webhooks.notify(conn, tenant_id, webhooks.OUTBOUND_FINAL, payload)
         self.observer.outbound_final(status, now() - document.created_at)
         log.info("document %s %s: %s", document_id, status, reason, extra={"document_id": document_id})
+        for hook in self.final_hooks:
+            try:
+                await hook(document_id, tenant_id, status)
+            except Exception:
+                log.exception("a hook for final document %s failed", document_id)

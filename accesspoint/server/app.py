@@ -26,6 +26,7 @@ from accesspoint.server.keys import (
     IDENTITY,
     INBOUND_SETTINGS,
     METRICS,
+    OUTBOUND_FINAL_HOOKS,
     ROUTER,
     SECRET_BOX,
     STORE,
@@ -83,6 +84,7 @@ async def _worker_ctx(app: web.Application) -> AsyncIterator[None]:
         timeout_seconds=config.outbound.timeout_seconds,
         concurrency=config.outbound.workers,
     )
+    hooks = app[OUTBOUND_FINAL_HOOKS]  # the list itself: extensions' hooks, added in their setup
     worker = Worker(
         app[STORE],
         app[IDENTITY],
@@ -92,6 +94,7 @@ async def _worker_ctx(app: web.Application) -> AsyncIterator[None]:
         observer=app[METRICS],
         webhook_key=app[WEBHOOK_KEY],
         doorbell=app[DOORBELL],
+        final_hooks=hooks,
     )
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
@@ -131,6 +134,7 @@ def create_app(config: Config, extensions: Sequence[Extension] | None = None) ->
     app[METRICS] = Metrics()
     app[IDENTITY] = load_identity(config)
     app[DOORBELL] = Doorbell()
+    app[OUTBOUND_FINAL_HOOKS] = []
     app[WEBHOOK_KEY] = keyfile.resolve(
         config.webhooks.secret_key, config.server.data_dir / WEBHOOK_KEY_FILE, "webhooks.secret_key"
     )

@@ -8,6 +8,7 @@ from accesspoint.config import Config
 from accesspoint.identity import APIdentity
 from accesspoint.pipeline.doorbell import Doorbell
 from accesspoint.pipeline.inbound import InboundSettings
+from accesspoint.pipeline.observer import OutboundFinalHook
 from accesspoint.pipeline.routing import Router
 from accesspoint.secretbox import SecretBox
 from accesspoint.server.extensions import Extension
@@ -26,5 +27,7 @@ WEBHOOK_KEY = web.AppKey("webhook_key", bytes)
 SECRET_BOX = web.AppKey("secret_box", SecretBox)
 ROUTER = web.AppKey("router", Router)
 DOORBELL = web.AppKey("doorbell", Doorbell)
+# Extensions add theirs in ``setup``; the outbound worker calls each when a document is final.
+OUTBOUND_FINAL_HOOKS = web.AppKey("outbound_final_hooks", list[OutboundFinalHook])
 EXTENSIONS = web.AppKey("extensions", tuple[Extension, ...])
 TENANT = web.RequestKey("tenant", Tenant)

@@ -72,6 +72,7 @@ invoice_attempts = Table(
     Column("reference", String(200)),
     Column("evidence", JSON),
     Column("at", Float, nullable=False),
+    Index("ix_invoice_attempts_reference", "reference"),  # a finished delivery finds its run
 )
 
 # The tenant's run: ``{"methods": [{"method": "ehf"}, {"method": "email", ...}]}``.

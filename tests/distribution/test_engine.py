@@ -24,7 +24,7 @@ from accesspoint.validation.report import DocumentInfo, Report
 from distribution.methods.base import AttachmentFile, Customer, DeliveryMethod, Outcome
 from distribution.run.accept import NewInvoice, accept
 from distribution.run.engine import FINAL_EVENT, Engine, EngineSettings
-from distribution.run.wake import wake
+from distribution.run.wake import wake, wake_waiting_on
 from distribution.storage.designs import StoredDesign, save_design
 from distribution.storage.invoices import InvoiceRow, attempts_of, get_invoice
 from distribution.storage.runs import save_run
@@ -220,6 +220,23 @@ async def test_pending_is_woken_early(harness: Harness) -> None:
     assert (await harness.invoice(invoice_id)).status == "delivered"
     assert await wake(harness.store, invoice_id) is False  # finished: nothing to wake
     assert await wake(harness.store, "inv_unknown") is False
+
+
+async def test_a_run_waiting_on_a_reference_is_woken_by_it_for_its_tenant_only(harness: Harness) -> None:
+    a = scripted("a", script=[Outcome.PENDING], status_script=[Outcome.DELIVERED])
+    invoice_id = await harness.submit({"a": a}, Customer(), run=run_of("a"))
+    engine = harness.engine({"a": a}, EngineSettings(retry_schedule=(0,), status_poll_seconds=3600))
+    assert await harness.drain(engine) == 1
+    reference = f"ref-{a.calls[0].attempt_key}"  # what the scripted method answered, as EHF its document id
+    assert await engine.run_once() is False  # next poll is an hour away
+    assert await wake_waiting_on(harness.store, "ten_other", reference) is False  # another tenant's id
+    assert await wake_waiting_on(harness.store, harness.tenant.id, "ref-unknown") is False
+    assert await engine.run_once() is False
+    assert await wake_waiting_on(harness.store, harness.tenant.id, reference) is True
+    assert await engine.run_once() is True
+    assert (await harness.invoice(invoice_id)).status == "delivered"
+    assert a.polls == [reference]
+    assert await wake_waiting_on(harness.store, harness.tenant.id, reference) is False  # nothing waits now
 
 
 async def test_nothing_possible_is_undeliverable_with_every_reason(harness: Harness) -> None:

@@ -1,4 +1,5 @@
-"""The worker's inbound validation step while the validator is not ready yet, and the observer hooks."""
+"""The worker's inbound validation step while the validator is not ready yet, the observer hooks, and
+the hooks told when an outbound document is final."""
 
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ from accesspoint.identity import APIdentity
 from accesspoint.pipeline.delivery import build
 from accesspoint.pipeline.doorbell import Doorbell
 from accesspoint.pipeline.inbound import VALIDATE_JOB, InboundSettings, receive
-from accesspoint.pipeline.routing import StaticRouting
+from accesspoint.pipeline.outbound import submit
+from accesspoint.pipeline.routing import Router, StaticRouting
 from accesspoint.pipeline.worker import Worker, WorkerSettings
 from accesspoint.pki.devpki import create_dev_pki
+from accesspoint.store.documents import get_outbound
 from accesspoint.store.engine import Store
 from accesspoint.store.ids import now
 from accesspoint.store.schema import inbound, jobs
@@ -116,3 +119,39 @@ async def test_doorbell_wakes_an_idle_worker_at_once_and_keeps_a_ring_for_later(
     started = asyncio.get_running_loop().time()
     await bell.wait(0.2)  # no ring: the poll interval
     assert asyncio.get_running_loop().time() - started >= 0.19
+
+
+async def test_final_hooks_hear_of_a_final_document_after_its_commit_and_a_failing_one_is_contained(
+    store: Store, corpus: Path, validator: Validator
+) -> None:
+    pki = create_dev_pki(("POP000001",))
+    sender = APIdentity(pki.ap("POP000001"), "POP000001", AnchorTrust(pki.anchors, pki.intermediates))
+    document = (corpus / INVOICE).read_bytes()
+    seller = sbdh.read_envelope(sbdh.envelope_for_ubl(document)).sender
+    assert seller is not None and seller.value
+    async with store.begin() as conn:
+        tenant = await create_tenant(conn, "seller")
+        await add_participant(conn, tenant, seller.value)
+
+    async def validate(data: bytes) -> Report:
+        return validator.validate(data)
+
+    submission = await submit(store, tenant, document, validate)
+    heard: list[tuple[str, str, str, str | None]] = []
+
+    async def broken(document_id: str, tenant_id: str, status: str) -> None:
+        raise RuntimeError("a listener broke")
+
+    async def listener(document_id: str, tenant_id: str, status: str) -> None:
+        async with store.connect() as conn:  # committed before the hook is called
+            stored = await get_outbound(conn, document_id)
+        heard.append((document_id, tenant_id, status, stored.status if stored else None))
+
+    settings = WorkerSettings(lease_seconds=300)
+    hooks = [broken, listener]
+    worker = Worker(  # no static route and no discovery: the document fails at once
+        store, sender, Router(StaticRouting(())), validate, settings, webhook_key=b"k" * 32, final_hooks=hooks
+    )
+    async with aiohttp.ClientSession() as session:
+        assert await worker.run_once(session)
+    assert heard == [(submission.document.id, tenant.id, "failed", "failed")]
