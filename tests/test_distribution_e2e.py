@@ -5,7 +5,8 @@ server on loopback; AutoPost to a print provider on loopback that implements our
 - a customer registered in the SMP gets EHF (B's inbox has it);
 - not registered -> e-mail (the SMTP server has it, with the PDF);
 - not registered and no e-mail -> AutoPost (delivered when the provider dispatches);
-- nothing possible -> `undeliverable` with the three reasons.
+- nothing possible -> `undeliverable` with the three reasons;
+- with a status poll an hour away, an EHF invoice is still `delivered` once its receipt is in.
 """
 
 from __future__ import annotations
@@ -141,6 +142,34 @@ def test_the_run_takes_the_first_method_each_customer_can_receive(
         assert all(reasons.values())
         time.sleep(1)
         assert len(smtp.messages) == 1  # nothing else was mailed
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_an_ehf_invoice_is_delivered_when_its_receipt_is_in_not_at_the_next_poll(
+    tmp_path: Path, pki: DevPki, network: LoopbackNetwork, invoice: str
+) -> None:
+    files = write_pki(pki, tmp_path / "pki")
+    env_b = process_env(files, "POP000002", tmp_path / "b", network)
+    key_b = tenant_with_key(env_b, "buyer", BUYER)
+    b = Server(env_b).start(ready=True)
+    env_a = {
+        **process_env(files, "POP000001", tmp_path / "a", network),
+        "EHFGATE_DISTRIBUTION_STATUS_POLL_SECONDS": "3600",  # a poll would come in an hour
+    }
+    key_a = tenant_with_key(env_a, "seller", SELLER)
+    a = Server(env_a).start(ready=True)
+    try:
+        network.publish(BUYER, b.url + "/as4", pki.ap("POP000002").certificate)
+        run = json.dumps({"methods": [{"method": "ehf"}]})
+        status, _ = api(a, "PUT", "/api/v1/distribution/run", key_a, run.encode(),
+                        **{"Content-Type": "application/json"})  # fmt: skip
+        assert status == 200
+        by_ehf = submit(a, key_a, invoice, {"kind": "business", "name": "Buyer AS"})
+        wait_for(lambda: invoice_state(a, key_a, by_ehf)["status"] == "delivered", timeout=60)
+        assert invoice_state(a, key_a, by_ehf)["method"] == "ehf"
+        assert len(api(b, "GET", "/api/v1/inbox", key_b)[1]["items"]) == 1
     finally:
         a.stop()
         b.stop()
