@@ -1,4 +1,5 @@
-"""Reading an HTTP answer from a peer we do not control without letting it choose our memory use.
+"""Reading an HTTP answer from a peer we do not control without letting it choose our memory use,
+and telling a refusal worth retrying from one that is not.
 
 Every client of the project (revocation, SMP, partners, providers) reads answers through
 :func:`read_bounded`: a declared Content-Length over the limit is refused before reading, and an
@@ -10,6 +11,13 @@ from __future__ import annotations
 import aiohttp
 
 CHUNK = 64 * 1024
+# 4xx answers that say "not now" rather than "no": request timeout, too early, too many requests.
+TRANSIENT_4XX = frozenset({408, 425, 429})
+
+
+def transient_status(status: int) -> bool:
+    """Whether an error status is worth trying again later: 5xx and :data:`TRANSIENT_4XX`."""
+    return status >= 500 or status in TRANSIENT_4XX
 
 
 class TooLarge(Exception):

@@ -8,23 +8,16 @@ of an invoice, and its status. 404 on lookup means no eFaktura consumer; other 4
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 import aiohttp
 
-from accesspoint.httpio import TooLarge, read_bounded
+from distribution.partner_http import PartnerCallError, call_json, refusal
 
-MAX_RESPONSE_BYTES = 64 * 1024
-TRANSIENT_4XX = frozenset({408, 425, 429})
-
-
-class AdapterError(Exception):
-    def __init__(self, reason: str, *, permanent: bool, status: int | None = None) -> None:
-        super().__init__(reason)
-        self.reason, self.permanent, self.status = reason, permanent, status
+WHO = "the eFaktura adapter"
+AdapterError = PartnerCallError  # what the adapter's calls raise; ``permanent`` says whether to retry
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,36 +62,16 @@ class EfakturaAdapter:
         return state, reason if isinstance(reason, str) else None
 
     def _raise_unless(self, status: int, data: dict[str, Any], expect: tuple[int, ...]) -> None:
-        if status in expect:
-            return
-        words = data.get("detail") or data.get("title")
-        reason = f"the eFaktura adapter answered {status}" + (f": {words}" if isinstance(words, str) else "")
-        transient = status >= 500 or status in TRANSIENT_4XX
-        raise AdapterError(reason[:400], permanent=not transient, status=status)
+        if status not in expect:
+            raise refusal(status, data, WHO)
 
     async def _call(self, method: str, path: str, body: dict[str, Any] | None) -> tuple[int, dict[str, Any]]:
-        headers = {"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"}
-        try:
-            async with self._session.request(
-                method,
-                self._base + path,
-                json=body,
-                headers=headers,
-                timeout=self._timeout,
-                allow_redirects=False,
-            ) as response:
-                payload = await read_bounded(response, MAX_RESPONSE_BYTES)
-                status = response.status
-        except TooLarge:
-            raise AdapterError("the adapter's answer is too large", permanent=False) from None
-        except TimeoutError:
-            raise AdapterError("the eFaktura adapter did not answer in time", permanent=False) from None
-        except aiohttp.ClientError as exc:
-            raise AdapterError(
-                f"cannot reach the eFaktura adapter: {type(exc).__name__}", permanent=False
-            ) from None
-        try:
-            data = json.loads(payload) if payload else {}
-        except ValueError:
-            data = {}
-        return status, data if isinstance(data, dict) else {}
+        return await call_json(
+            self._session,
+            method,
+            self._base + path,
+            api_key=self._api_key,
+            body=body,
+            time_limit=self._timeout,
+            who=WHO,
+        )

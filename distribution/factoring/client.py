@@ -9,23 +9,16 @@ have a time limit.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import aiohttp
 
-from accesspoint.httpio import TooLarge, read_bounded
+from distribution.partner_http import PartnerCallError, call_json, clip, refusal
 
-MAX_RESPONSE_BYTES = 64 * 1024
-TRANSIENT_4XX = frozenset({408, 425, 429})
-
-
-class PartnerError(Exception):
-    def __init__(self, reason: str, *, permanent: bool, status: int | None = None) -> None:
-        super().__init__(reason)
-        self.reason, self.permanent, self.status = reason, permanent, status
+WHO = "the factoring partner"
+PartnerError = PartnerCallError  # what the partner's calls raise; ``permanent`` says whether to retry
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +34,6 @@ class Purchase:
     purchase_id: str
     status: str  # accepted | rejected
     reason: str
-
-
-def _clip(text: str, limit: int = 400) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class FactoringPartner:
@@ -71,7 +59,7 @@ class FactoringPartner:
         limit = data.get("limit")
         return CreditDecision(
             approved,
-            _clip(str(data.get("reason") or ("approved" if approved else "declined"))),
+            clip(str(data.get("reason") or ("approved" if approved else "declined"))),
             check_id,
             Decimal(str(limit)) if isinstance(limit, int | float | str) and str(limit) else None,
         )
@@ -82,31 +70,18 @@ class FactoringPartner:
         if not isinstance(purchase_id, str) or status not in ("accepted", "rejected"):
             # Not retried blindly: the idempotency key makes a retry safe, but say what was wrong.
             raise PartnerError("the purchase answer lacks purchase_id/status", permanent=False)
-        return Purchase(purchase_id, status, _clip(str(data.get("reason") or "")))
+        return Purchase(purchase_id, status, clip(str(data.get("reason") or "")))
 
     async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"}
-        try:
-            async with self._session.post(
-                self._base + path, json=body, headers=headers, timeout=self._timeout, allow_redirects=False
-            ) as response:
-                payload = await read_bounded(response, MAX_RESPONSE_BYTES)
-                status = response.status
-        except TooLarge:
-            raise PartnerError("the partner's answer is too large", permanent=False) from None
-        except TimeoutError:
-            raise PartnerError("the factoring partner did not answer in time", permanent=False) from None
-        except aiohttp.ClientError as exc:
-            raise PartnerError(
-                f"cannot reach the factoring partner: {type(exc).__name__}", permanent=False
-            ) from None
-        try:
-            data = json.loads(payload)
-        except ValueError:
-            data = None
-        if 200 <= status < 300 and isinstance(data, dict):
-            return data
-        words = data.get("detail") or data.get("title") if isinstance(data, dict) else None
-        reason = _clip(f"the factoring partner answered {status}" + (f": {words}" if words else ""))
-        transient = status >= 500 or status in TRANSIENT_4XX or 200 <= status < 300
-        raise PartnerError(reason, permanent=not transient, status=status)
+        status, data = await call_json(
+            self._session,
+            "POST",
+            self._base + path,
+            api_key=self._api_key,
+            body=body,
+            time_limit=self._timeout,
+            who=WHO,
+        )
+        if not 200 <= status < 300:
+            raise refusal(status, data, WHO)
+        return data

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from accesspoint.httpio import TooLarge, read_bounded
+from accesspoint.httpio import TooLarge, read_bounded, transient_status
 from distribution.print.address import Recipient
 from distribution.print.signature import HEADER, SignatureError, sign, verify
 
@@ -41,7 +41,6 @@ PostClass = Literal["A", "B"]
 Color = Literal["MONOCHROME", "COLORS"]
 Nondeliverable = Literal["RETURN_TO_SENDER", "SHRED"]
 CALLBACK_PATH = "/callbacks/print"  # where this server takes signed status callbacks
-TRANSIENT_4XX = frozenset({408, 425, 429})
 MAX_RESPONSE_BYTES = 64 * 1024
 MAX_REASON = 500
 
@@ -213,6 +212,6 @@ class PrintProvider:
                 raise PermanentProviderError(
                     f"the print provider's answer is not a job status: {exc}", status
                 ) from None
-        if 400 <= status < 500 and status not in TRANSIENT_4XX:
+        if 400 <= status < 500 and not transient_status(status):
             raise PermanentProviderError(_error_reason(status, payload), status)
         raise TransientProviderError(_error_reason(status, payload), status)

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from accesspoint.httpio import TooLarge, read_bounded
+from accesspoint.httpio import TooLarge, read_bounded, transient_status
 from distribution.vipps.settings import VippsSecrets, VippsSettings
 
 Kind = Literal["cannot-receive", "permanent", "transient"]
@@ -25,7 +25,7 @@ SYSTEM_NAME = "ehfgate"
 SYSTEM_VERSION = "1"
 MAX_RESPONSE_BYTES = 256 * 1024
 MAX_REASON = 400
-TRANSIENT_4XX = frozenset({408, 423, 425, 429})
+LOCKED = 423  # Vipps: the payment is being changed by another request; try again shortly
 TOKEN_MARGIN_SECONDS = 60.0
 # What in a 400 problem says "this user cannot pay by Vipps" rather than "your request is wrong".
 _USER_WORDS = ("user unknown", "user not found", "unknown user", "not a vipps user", "phone")
@@ -81,6 +81,10 @@ def _problem_words(body: bytes) -> tuple[str, bool]:
     return _clip(text), about_user or any(word in lowered for word in _USER_WORDS)
 
 
+def _transient(status: int) -> bool:
+    return transient_status(status) or status == LOCKED
+
+
 async def _read(response: aiohttp.ClientResponse, limit: int) -> bytes:
     try:
         return await read_bounded(response, limit)
@@ -130,7 +134,7 @@ class VippsClient:
         status, body = await self._send("POST", "/accesstoken/get", headers, None)
         if status != 200:
             words, _ = _problem_words(body)
-            kind: Kind = "transient" if status >= 500 or status in TRANSIENT_4XX else "permanent"
+            kind: Kind = "transient" if _transient(status) else "permanent"
             raise VippsError(f"Vipps refused the access token request ({status}): {words}", kind, status)
         try:
             data = json.loads(body)
@@ -185,7 +189,7 @@ class VippsClient:
         reason = f"Vipps answered {status}" + (f": {words}" if words else "")
         if status == 400 and about_user:
             raise VippsError(reason, "cannot-receive", status)
-        if status >= 500 or status in TRANSIENT_4XX:
+        if _transient(status):
             raise VippsError(reason, "transient", status)
         raise VippsError(reason, "permanent", status)
 
