@@ -46,7 +46,7 @@ from accesspoint.pipeline import webhooks
 from accesspoint.pipeline.doorbell import Doorbell
 from accesspoint.store import queue
 from accesspoint.store.engine import Store
-from accesspoint.store.events import record, record_many
+from accesspoint.store.events import record_many
 from accesspoint.store.ids import new_id, now
 from distribution.methods.base import DeliveryMethod, Outcome, Result, Services
 from distribution.render.pool import PdfRenderer
@@ -347,9 +347,8 @@ class Engine:
         await webhooks.notify(conn, row.tenant_id, FINAL_EVENT, {**payload, "reasons": reasons})
         log.info("invoice %s undeliverable", row.id, extra={"invoice_id": row.id})
 
-    @staticmethod
-    async def _event(conn: AsyncConnection, row: InvoiceRow, kind: str, **detail: Any) -> None:
-        await record(conn, row.id, f"distribution.{kind}", tenant_id=row.tenant_id, **detail)
+    async def _event(self, conn: AsyncConnection, row: InvoiceRow, kind: str, **detail: Any) -> None:
+        await self._events(conn, row, (kind, detail))
 
     @staticmethod
     async def _events(conn: AsyncConnection, row: InvoiceRow, *entries: tuple[str, dict[str, Any]]) -> None:

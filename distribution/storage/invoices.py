@@ -126,11 +126,10 @@ async def add_attachment(
 
 async def document_and_tenant_name(conn: AsyncConnection, row: InvoiceRow) -> tuple[bytes, str]:
     """The stored UBL and the tenant's name, in one query (the run reads both at every step)."""
+    name = sa.select(tenants.c.name).where(tenants.c.id == row.tenant_id).scalar_subquery()
     found = (
         await conn.execute(
-            sa.select(blobs.c.content, tenants.c.name)
-            .select_from(blobs.join(tenants, tenants.c.id == row.tenant_id))
-            .where(blobs.c.id == row.document_blob)
+            sa.select(blobs.c.content, name.label("name")).where(blobs.c.id == row.document_blob)
         )
     ).first()
     if found is None:
