@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
+from accesspoint.httpio import TooLarge, read_request_bounded
 from accesspoint.server.keys import CONFIG, SECRET_BOX, STORE, TENANT
 from accesspoint.server.problems import problem
 from distribution.api.runs import json_object, unprocessable
@@ -40,7 +41,6 @@ from distribution.storage.secrets import secret_names, write_secret
 routes = web.RouteTableDef()
 
 MAX_AGREEMENT_FILE_BYTES = 16 * 1024 * 1024
-READ_CHUNK = 64 * 1024
 MAX_PAGE = 500
 DEFAULT_PAGE = 100
 FILE_TYPES = frozenset({"text/plain", "application/octet-stream"})
@@ -163,17 +163,10 @@ async def remove_mandate(request: web.Request) -> web.Response:
 
 async def _file_body(request: web.Request) -> bytes | web.Response:
     limit = min(MAX_AGREEMENT_FILE_BYTES, request.app[CONFIG].server.max_body_bytes)
-    too_large = problem(413, "Payload Too Large", f"the file is larger than {limit} bytes", code="too-large")
-    if request.content_length is not None and request.content_length > limit:
-        return too_large
-    parts: list[bytes] = []
-    size = 0
-    while chunk := await request.content.read(READ_CHUNK):
-        size += len(chunk)
-        if size > limit:
-            return too_large
-        parts.append(chunk)
-    return b"".join(parts)
+    try:
+        return await read_request_bounded(request, limit)
+    except TooLarge:
+        return problem(413, "Payload Too Large", f"the file is larger than {limit} bytes", code="too-large")
 
 
 @routes.post("/api/v1/distribution/mandates/import")

@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from accesspoint.httpio import TooLarge, read_request_bounded
 from accesspoint.secretbox import SecretBoxError
 from accesspoint.server.keys import SECRET_BOX, STORE, TENANT
 from accesspoint.server.problems import problem
@@ -71,8 +72,9 @@ async def put_channel(request: web.Request) -> web.Response:
     name = _name(request)
     if isinstance(name, web.Response):
         return name
-    raw = await request.content.read(MAX_BODY + 1)
-    if len(raw) > MAX_BODY:
+    try:
+        raw = await read_request_bounded(request, MAX_BODY)
+    except TooLarge:
         return problem(413, "Payload Too Large", f"at most {MAX_BODY} bytes", code="too-large")
     try:
         body = json.loads(raw)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from accesspoint.httpio import TooLarge, read_request_bounded
 from accesspoint.server.keys import CONFIG, STORE, TENANT
 from accesspoint.server.problems import problem
 from distribution.payments.booking import import_ocr_file, list_payments
@@ -20,7 +21,6 @@ MAX_OCR_BYTES = 64 * 1024 * 1024  # ~400 000 transactions; banks split bigger da
 MAX_PAGE = 200
 DEFAULT_PAGE = 50
 ACCEPTED_TYPES = frozenset({"text/plain", "application/octet-stream"})
-READ_CHUNK = 64 * 1024
 
 
 def _too_large(limit: int) -> web.Response:
@@ -30,16 +30,10 @@ def _too_large(limit: int) -> web.Response:
 async def _body(request: web.Request) -> bytes | web.Response:
     """The request body, read only up to the limit (never buffered beyond it)."""
     limit = min(MAX_OCR_BYTES, request.app[CONFIG].server.max_body_bytes)
-    if request.content_length is not None and request.content_length > limit:
+    try:
+        return await read_request_bounded(request, limit)
+    except TooLarge:
         return _too_large(limit)
-    parts: list[bytes] = []
-    size = 0
-    while chunk := await request.content.read(READ_CHUNK):
-        size += len(chunk)
-        if size > limit:
-            return _too_large(limit)
-        parts.append(chunk)
-    return b"".join(parts)
 
 
 @routes.post("/api/v1/payments/ocr")

@@ -13,6 +13,7 @@ import logging
 
 from aiohttp import web
 
+from accesspoint.httpio import TooLarge, read_request_bounded
 from accesspoint.server.keys import CONFIG, STORE
 from accesspoint.server.problems import problem
 from distribution.print.provider import CALLBACK_PATH, JobStatus
@@ -32,19 +33,14 @@ def _unauthorized(detail: str) -> web.Response:
 @routes.post(CALLBACK_PATH)
 async def print_callback(request: web.Request) -> web.StreamResponse:
     api_key = request.app[CONFIG].autopost.api_key
-    if request.content_length is not None and request.content_length > MAX_BODY:
+    try:
+        body = await read_request_bounded(request, MAX_BODY)
+    except TooLarge:
         return problem(413, "Payload Too Large", f"a callback is at most {MAX_BODY} bytes", code="too-large")
-    body = bytearray()
-    while chunk := await request.content.read(MAX_BODY + 1 - len(body)):
-        body += chunk
-        if len(body) > MAX_BODY:
-            return problem(
-                413, "Payload Too Large", f"a callback is at most {MAX_BODY} bytes", code="too-large"
-            )
     if not api_key:
         return _unauthorized("print callbacks are not accepted: AutoPost is not configured")
     try:
-        verify(api_key, bytes(body), request.headers.get(HEADER))
+        verify(api_key, body, request.headers.get(HEADER))
     except SignatureError as exc:
         return _unauthorized(str(exc))
     try:

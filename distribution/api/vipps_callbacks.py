@@ -18,6 +18,7 @@ import re
 import sqlalchemy as sa
 from aiohttp import web
 
+from accesspoint.httpio import TooLarge, read_request_bounded
 from accesspoint.secretbox import SecretBoxError
 from accesspoint.server.keys import SECRET_BOX, STORE
 from accesspoint.server.problems import problem
@@ -40,14 +41,10 @@ def _unauthorized() -> web.Response:
 
 
 async def _read(request: web.Request) -> bytes | None:
-    if request.content_length is not None and request.content_length > MAX_BODY:
+    try:
+        return await read_request_bounded(request, MAX_BODY)
+    except TooLarge:
         return None
-    body = bytearray()
-    while chunk := await request.content.read(MAX_BODY + 1 - len(body)):
-        body += chunk
-        if len(body) > MAX_BODY:
-            return None
-    return bytes(body)
 
 
 async def _invoice_of(request: web.Request, reference: str) -> tuple[str, str, str] | None:

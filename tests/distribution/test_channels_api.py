@@ -4,9 +4,10 @@ describes exactly these routes and the Vipps callback."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,23 @@ async def test_secrets_are_write_only_and_sealed(
     await store.close()
     assert len(sealed) == 1
     assert b"very-secret-client-value" not in sealed[0] and b"hook-secret-value" not in sealed[0]
+
+
+async def test_a_body_that_arrives_in_pieces_is_read_whole(
+    client: TestClient[Any, Any], keys: tuple[dict[str, str], dict[str, str]]
+) -> None:
+    acme, _ = keys
+    raw = json.dumps(VIPPS).encode()
+
+    async def pieces() -> AsyncIterator[bytes]:
+        for start in range(0, len(raw), 16):  # chunked, with pauses: the server sees several reads
+            yield raw[start : start + 16]
+            await asyncio.sleep(0.005)
+
+    headers = {**acme, "Content-Type": "application/json"}
+    response = await client.put(f"{URL}/vipps", data=pieces(), headers=headers)
+    assert response.status == 200, await response.text()
+    assert (await response.json())["settings"] == VIPPS["settings"]
 
 
 async def test_tenants_see_only_their_own(
