@@ -28,6 +28,7 @@ from accesspoint.config import Config
 from accesspoint.store.engine import Store
 from distribution.invoice import Invoice
 from distribution.render.pool import PdfRenderer
+from distribution.storage.designs import StoredDesign
 
 CustomerKind = Literal["private", "business"]
 
@@ -122,6 +123,9 @@ class InvoiceContext:
     settings: Mapping[str, Any]  # this method's settings in the tenant's run
     services: Services
     render: Callable[[], Awaitable[bytes]] = field(repr=False)
+    # The tenant's saved design as the run read it for this step (sender, language): a method need not
+    # read it again. None: not read; a method that needs it reads it from the store.
+    design: StoredDesign | None = field(default=None, repr=False)
     _pdf: bytes | None = field(default=None, repr=False)
 
     async def pdf(self) -> bytes:

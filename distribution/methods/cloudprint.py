@@ -62,7 +62,7 @@ class CloudPrintMethod:
         name = self._printer_name(ctx)
         async with ctx.services.store.connect() as conn:
             printer = await get_printer_by_name(conn, ctx.tenant.id, name)
-            design = await get_design(conn, ctx.tenant.id)
+            design = ctx.design if ctx.design is not None else await get_design(conn, ctx.tenant.id)
         if printer is None:
             return Result(Outcome.PERMANENT, f"no printer named {name!r} is registered")
         sender = sender_for(ctx.services.config, design, ctx.tenant)

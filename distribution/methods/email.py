@@ -85,7 +85,7 @@ class EmailMethod:
     async def _template(self, ctx: InvoiceContext) -> tuple[StoredDesign, Language, EmailTemplate, str]:
         name = ctx.settings.get("template") or DEFAULT_NAME
         async with ctx.services.store.connect() as conn:
-            design = await get_design(conn, ctx.tenant.id)
+            design = ctx.design if ctx.design is not None else await get_design(conn, ctx.tenant.id)
             language: Language = ctx.settings.get("language") or design_language(design)
             stored = await get_template(conn, ctx.tenant.id, name, language)
         if stored is not None:

@@ -66,14 +66,16 @@ class LoadedInvoice:
     invoice: Invoice
     customer: Customer
     attachments: tuple[AttachmentFile, ...]
-    design: Design
+    stored_design: StoredDesign  # as saved: what methods read (sender, language)
+    design: Design  # the renderer's, made from it
 
 
 async def load_invoice(conn: AsyncConnection, row: InvoiceRow) -> LoadedInvoice:
     document, name = await document_and_tenant_name(conn, row)
     files = [AttachmentFile(*file) for file in await attachment_files(conn, row.id)]
+    stored_design = await get_design(conn, row.tenant_id)
     try:
-        design = design_of(await get_design(conn, row.tenant_id))
+        design = design_of(stored_design)
     except DesignError:
         design = Design()  # saved designs are checked on PUT; never let one stop a delivery
     return LoadedInvoice(
@@ -83,6 +85,7 @@ async def load_invoice(conn: AsyncConnection, row: InvoiceRow) -> LoadedInvoice:
         invoice=parsed_invoice(row.document_blob, document),
         customer=customer_from_json(row.customer),
         attachments=tuple(files),
+        stored_design=stored_design,
         design=design,
     )
 
@@ -102,4 +105,5 @@ def invoice_context(
         settings=settings,
         services=services,
         render=lambda: services.renderer.render(invoice, design),
+        design=loaded.stored_design,
     )

@@ -203,6 +203,15 @@ async def test_tenant_sender_on_allowed_domain_is_from(mailroom: Mailroom) -> No
     assert received.message["Reply-To"] is None
 
 
+async def test_the_design_the_run_read_is_used_without_reading_it_again(mailroom: Mailroom) -> None:
+    await mailroom.set_email_from("stored@acme.example")  # what a second read would find
+    ctx = mailroom.context(Customer(email="a@kunde.no"))
+    ctx.design = StoredDesign({"email_from": "regnskap@acme.example"})  # as the step read it
+    result = await EmailMethod().deliver(ctx)
+    assert result.outcome is Outcome.DELIVERED
+    assert mailroom.smtp.messages[-1].mail_from == "regnskap@acme.example"
+
+
 async def test_tenant_sender_elsewhere_is_reply_to(mailroom: Mailroom) -> None:
     await mailroom.set_email_from("regnskap@acme-regnskap.example")
     result = await EmailMethod().deliver(mailroom.context(Customer(email="a@kunde.no")))
