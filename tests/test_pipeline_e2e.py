@@ -301,13 +301,9 @@ def test_two_senders_on_one_postgresql_send_each_document_once(
         documents = [post(a1 if i % 2 else a2, key_a, invoice) for i in range(200)]
         wait_for(lambda: inbox_size(b, key_b) == 200, timeout=240)
         wait_for(lambda: all(status_of(a1, key_a, d) == "delivered" for d in documents), timeout=120)
-        attempts = [
-            [e["kind"] for e in api(a1, "GET", f"/api/v1/documents/{d}/events", key_a)[1]["events"]].count(
-                "attempt"
-            )
-            for d in documents
-        ]
-        assert attempts == [1] * 200
+        events = {d: api(a1, "GET", f"/api/v1/documents/{d}/events", key_a)[1]["events"] for d in documents}
+        sent_twice = {d: e for d, e in events.items() if [x["kind"] for x in e].count("attempt") != 1}
+        assert not sent_twice
         items = api(b, "GET", "/api/v1/inbox?limit=200", key_b)[1]["items"]
         assert len({item["message_id"] for item in items}) == 200
     finally:

@@ -125,12 +125,13 @@ class Worker:
         job = await queue.lease(self.store, kinds, self.owner, self.settings.lease_seconds)
         if job is None:
             return False
-        if job.kind == SEND_JOB:
-            await self._send(job, session)
-        elif job.kind == VALIDATE_JOB:
-            await self._validate_inbound(job)
-        else:
-            await webhooks.deliver(self.store, job, session, key=self.webhook_key)
+        async with queue.held(self.store, job, self.settings.lease_seconds):
+            if job.kind == SEND_JOB:
+                await self._send(job, session)
+            elif job.kind == VALIDATE_JOB:
+                await self._validate_inbound(job)
+            else:
+                await webhooks.deliver(self.store, job, session, key=self.webhook_key)
         return True
 
     async def _validate_inbound(self, job: queue.Job) -> None:

@@ -3,10 +3,20 @@
 On PostgreSQL a due job is claimed with ``FOR UPDATE SKIP LOCKED`` (concurrent workers never wait on
 or take the same row). SQLite has one writer at a time, so a conditional UPDATE in a write
 transaction claims atomically there.
+
+A lease is short so that a crashed worker's jobs are soon taken over; a worker that is alive but
+slow (a long send on a loaded machine) keeps its lease by renewing it (``held``), so the job is
+never run twice at once. One lease is told from the next by the owner *and* the attempt count, so
+a worker whose lease expired cannot complete or renew the job another worker took over, even when
+both run under the same owner name.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from accesspoint.store.engine import Store
 from accesspoint.store.ids import new_id, now
 from accesspoint.store.schema import jobs
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,24 +86,66 @@ async def lease(store: Store, kinds: tuple[str, ...], owner: str, seconds: float
     return Job(row.id, row.kind, row.ref, row.attempts, owner)
 
 
+def _this_lease(job: Job) -> sa.ColumnElement[bool]:
+    owned = sa.and_(jobs.c.lease_owner == job.lease_owner, jobs.c.attempts == job.attempts)
+    return sa.and_(jobs.c.id == job.id, owned)
+
+
 async def complete(conn: AsyncConnection, job: Job) -> bool:
     """Mark done; False when the lease was lost meanwhile (another worker owns the job now)."""
-    result = await conn.execute(
-        jobs.update()
-        .where(jobs.c.id == job.id, jobs.c.lease_owner == job.lease_owner)
-        .values(done=True, lease_until=None)
-    )
+    result = await conn.execute(jobs.update().where(_this_lease(job)).values(done=True, lease_until=None))
     return result.rowcount == 1
 
 
 async def reschedule(conn: AsyncConnection, job: Job, run_at: float) -> bool:
     """Release the lease and run again at ``run_at``; False when the lease was lost."""
     result = await conn.execute(
-        jobs.update()
-        .where(jobs.c.id == job.id, jobs.c.lease_owner == job.lease_owner)
-        .values(run_at=run_at, lease_owner=None, lease_until=None)
+        jobs.update().where(_this_lease(job)).values(run_at=run_at, lease_owner=None, lease_until=None)
     )
     return result.rowcount == 1
+
+
+async def renew(store: Store, job: Job, seconds: float) -> bool:
+    """Extend a held lease to ``seconds`` from now; False when it was lost, completed or released."""
+    async with store.begin() as conn:
+        result = await conn.execute(
+            jobs.update()
+            .where(_this_lease(job), jobs.c.done.is_(False), jobs.c.lease_until.is_not(None))
+            .values(lease_until=now() + seconds)
+        )
+    return result.rowcount == 1
+
+
+@contextlib.asynccontextmanager
+async def held(store: Store, job: Job, seconds: float) -> AsyncIterator[None]:
+    """Keep ``job`` leased while the block runs, renewing every third of the lease.
+
+    A job done within a third of its lease costs nothing more. The renewal is never cancelled in the
+    middle of its statement: the block's end waits for a renewal under way to commit."""
+    done = asyncio.Event()
+
+    async def keep() -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), seconds / 3)
+            if done.is_set():
+                return
+            try:
+                kept = await renew(store, job, seconds)
+            except Exception:  # the store is away: try again at the next turn, the lease may still hold
+                log.exception("could not renew the lease on job %s", job.id)
+                continue
+            if not kept:
+                if not done.is_set():
+                    log.warning("job %s: lease lost; another worker may run it", job.id)
+                return
+
+    keeper = asyncio.create_task(keep(), name=f"lease {job.id}")
+    try:
+        yield
+    finally:
+        done.set()
+        await keeper
 
 
 async def depth(conn: AsyncConnection) -> dict[str, int]:

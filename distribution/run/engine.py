@@ -95,7 +95,7 @@ class EngineSettings:
 
     @property
     def method_timeout(self) -> float:
-        """A method call must end well inside the lease, or another worker could take the job over."""
+        """A partner that never answers must not hold an invoice for ever, though the lease is renewed."""
         return self.lease_seconds * 0.8
 
 
@@ -157,7 +157,8 @@ class Engine:
         job = await queue.lease(self.store, (JOB_KIND,), self.owner, self.settings.lease_seconds)
         if job is None:
             return False
-        await self.step(job)
+        async with queue.held(self.store, job, self.settings.lease_seconds):
+            await self.step(job)
         return True
 
     async def step(self, job: queue.Job) -> None:

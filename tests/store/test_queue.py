@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+import pytest
+
 from accesspoint.store import queue
 from accesspoint.store.engine import Store
 
@@ -66,3 +68,49 @@ async def test_concurrent_workers_take_each_job_exactly_once(store: Store) -> No
     await asyncio.gather(*(worker(f"w{i}") for i in range(8)))
     assert len(taken) == 200
     assert set(taken.values()) == {1}
+
+
+async def test_a_held_lease_outlives_its_length(store: Store) -> None:
+    async with store.begin() as conn:
+        await queue.enqueue(conn, "send", "doc_1")
+    job = await queue.lease(store, ("send",), "slow", 0.3)
+    assert job is not None
+    async with queue.held(store, job, 0.3):
+        for _ in range(6):  # 1.2 s: four times the lease
+            await asyncio.sleep(0.2)
+            assert await queue.lease(store, ("send",), "other", 30) is None
+        async with store.begin() as conn:
+            assert await queue.complete(conn, job)
+    assert await queue.lease(store, ("send",), "other", 30) is None
+
+
+async def test_a_lease_no_longer_held_expires(store: Store) -> None:
+    async with store.begin() as conn:
+        await queue.enqueue(conn, "send", "doc_1")
+    job = await queue.lease(store, ("send",), "slow", 0.3)
+    assert job is not None
+    with pytest.raises(RuntimeError):
+        async with queue.held(store, job, 0.3):
+            raise RuntimeError("the worker's step failed")
+    await asyncio.sleep(0.4)
+    taken = await queue.lease(store, ("send",), "other", 30)
+    assert taken is not None and taken.id == job.id
+
+
+async def test_a_stale_lease_of_the_same_owner_cannot_complete_or_renew(store: Store) -> None:
+    """Loops of one process share an owner name: the attempt count tells their leases apart."""
+    async with store.begin() as conn:
+        await queue.enqueue(conn, "send", "doc_1")
+    stale = await queue.lease(store, ("send",), "worker", 0.05)
+    assert stale is not None
+    await asyncio.sleep(0.1)
+    current = await queue.lease(store, ("send",), "worker", 30)
+    assert current is not None and current.id == stale.id
+    assert not await queue.renew(store, stale, 30)
+    async with store.begin() as conn:
+        assert not await queue.complete(conn, stale)
+        assert not await queue.reschedule(conn, stale, run_at=0)
+    assert await queue.renew(store, current, 30)
+    async with store.begin() as conn:
+        assert await queue.complete(conn, current)
+    assert not await queue.renew(store, current, 30)  # a completed job is not leased again
