@@ -126,3 +126,12 @@ def ap_env(pki: Path, seat: str, data_dir: Path) -> dict[str, str]:
         "EHFGATE_SERVER_DATA_DIR": str(data_dir),
         "EHFGATE_STORE_URL": f"sqlite:///{data_dir / 'ehfgate.db'}",
     }
+
+
+def tenant_with_key(env: Mapping[str, str], name: str, participant: str) -> str:
+    """A tenant serving ``participant``, and an API key for it (through the CLI, as an operator would)."""
+    assert ehfgate("tenant", "create", name, env=env).returncode == 0
+    assert ehfgate("participant", "add", "--tenant", name, participant, env=env).returncode == 0
+    created = ehfgate("apikey", "create", "--tenant", name, env=env)
+    assert created.returncode == 0, created.stderr
+    return created.stdout.strip()

@@ -10,9 +10,15 @@ from pathlib import Path
 import pytest
 
 from accesspoint.pki.devpki import DevPki, create_dev_pki
-from tests.discovery.loopback import LoopbackNetwork, loopback_network, process_env, write_pki
-from tests.processes import Server, ehfgate
-from tests.test_pipeline_e2e import api, post, status_of, tenant_with_key, wait_for
+from tests.discovery.loopback import (
+    LoopbackNetwork,
+    loopback_network,
+    process_env,
+    sender_and_receiver,
+    write_pki,
+)
+from tests.processes import ehfgate
+from tests.test_pipeline_e2e import api, post, status_of, wait_for
 
 SELLER, BUYER, NOBODY = "0192:123456785", "0192:987654325", "0192:810418052"
 
@@ -63,18 +69,9 @@ def test_lookup_command_prints_each_step(tmp_path: Path, pki: DevPki, network: L
 def test_sender_finds_the_receiver_through_sml_and_smp(
     tmp_path: Path, pki: DevPki, network: LoopbackNetwork, invoice: bytes
 ) -> None:
-    files = write_pki(pki, tmp_path / "pki")
-    env_b = process_env(files, "POP000002", tmp_path / "b", network)
-    key_b = tenant_with_key(env_b, "buyer", BUYER)
-    b = Server(env_b).start(ready=True)
-    env_a = {
-        **process_env(files, "POP000001", tmp_path / "a", network),
-        "EHFGATE_OUTBOUND_RETRY_SCHEDULE": "1,1,2",
-    }
-    key_a = tenant_with_key(env_a, "seller", SELLER)
-    a = Server(env_a).start(ready=True)
-    try:
-        network.publish(BUYER, b.url + "/as4", pki.ap("POP000002").certificate)
+    retry_soon = {"EHFGATE_OUTBOUND_RETRY_SCHEDULE": "1,1,2"}
+    with sender_and_receiver(tmp_path, pki, network, seller=SELLER, buyer=BUYER, a_env=retry_soon) as peers:
+        a, key_a, b, key_b = peers.a, peers.key_a, peers.b, peers.key_b
         delivered = post(a, key_a, invoice)
         wait_for(lambda: status_of(a, key_a, delivered) == "delivered")
         assert len(api(b, "GET", "/api/v1/inbox", key_b)[1]["items"]) == 1
@@ -89,6 +86,3 @@ def test_sender_finds_the_receiver_through_sml_and_smp(
         wait_for(lambda: status_of(a, key_a, nobody) == "failed")
         details = api(a, "GET", f"/api/v1/documents/{nobody}", key_a)[1]
         assert "not-registered" in details["last_error"]
-    finally:
-        a.stop()
-        b.stop()

@@ -21,11 +21,11 @@ from typing import Any
 import pytest
 
 from accesspoint.pki.devpki import DevPki, create_dev_pki
-from tests.discovery.loopback import LoopbackNetwork, loopback_network, process_env, write_pki
+from tests.discovery.loopback import LoopbackNetwork, loopback_network, sender_and_receiver
 from tests.distribution.print_provider_server import PrintProviderServer
 from tests.distribution.smtp_server import SmtpServer, running_smtp_server
 from tests.processes import Server
-from tests.test_pipeline_e2e import api, tenant_with_key, wait_for
+from tests.test_pipeline_e2e import api, wait_for
 
 SELLER, BUYER = "0192:123456785", "0192:987654325"
 ADDRESS = {"lines": ["Storgata 1"], "postcode": "0155", "city": "Oslo", "country": "NO"}
@@ -69,6 +69,13 @@ def submit(a: Server, key: str, document: str, customer: dict[str, Any]) -> str:
     return str(answer["id"])
 
 
+def set_run(a: Server, key: str, *methods: str) -> None:
+    run = json.dumps({"methods": [{"method": method} for method in methods]}).encode()
+    json_body = {"Content-Type": "application/json"}
+    status, answer = api(a, "PUT", "/api/v1/distribution/run", key, run, **json_body)
+    assert status == 200, answer
+
+
 def invoice_state(a: Server, key: str, invoice_id: str) -> dict[str, Any]:
     status, answer = api(a, "GET", f"/api/v1/invoices/{invoice_id}", key)
     assert status == 200, answer
@@ -83,12 +90,7 @@ def test_the_run_takes_the_first_method_each_customer_can_receive(
     printer: PrintProviderServer,
     invoice: str,
 ) -> None:
-    files = write_pki(pki, tmp_path / "pki")
-    env_b = process_env(files, "POP000002", tmp_path / "b", network)
-    key_b = tenant_with_key(env_b, "buyer", BUYER)
-    b = Server(env_b).start(ready=True)
-    env_a = {
-        **process_env(files, "POP000001", tmp_path / "a", network),
+    a_env = {
         "EHFGATE_OUTBOUND_RETRY_SCHEDULE": "1,1,2",
         "EHFGATE_SMTP_HOST": smtp.host,
         "EHFGATE_SMTP_PORT": str(smtp.port),
@@ -98,14 +100,9 @@ def test_the_run_takes_the_first_method_each_customer_can_receive(
         "EHFGATE_AUTOPOST_URL": printer.url,
         "EHFGATE_AUTOPOST_API_KEY": printer.api_key,
     }
-    key_a = tenant_with_key(env_a, "seller", SELLER)
-    a = Server(env_a).start(ready=True)
-    try:
-        network.publish(BUYER, b.url + "/as4", pki.ap("POP000002").certificate)
-        run = json.dumps({"methods": [{"method": "ehf"}, {"method": "email"}, {"method": "autopost"}]})
-        status, _ = api(a, "PUT", "/api/v1/distribution/run", key_a, run.encode(),
-                        **{"Content-Type": "application/json"})  # fmt: skip
-        assert status == 200
+    with sender_and_receiver(tmp_path, pki, network, seller=SELLER, buyer=BUYER, a_env=a_env) as peers:
+        a, key_a, b, key_b = peers.a, peers.key_a, peers.b, peers.key_b
+        set_run(a, key_a, "ehf", "email", "autopost")
 
         unregistered = invoice.replace(">987654325<", ">810418052<")
         by_ehf = submit(a, key_a, invoice, {"kind": "business", "name": "Buyer AS", "email": "ap@buyer.test"})
@@ -142,34 +139,18 @@ def test_the_run_takes_the_first_method_each_customer_can_receive(
         assert all(reasons.values())
         time.sleep(1)
         assert len(smtp.messages) == 1  # nothing else was mailed
-    finally:
-        a.stop()
-        b.stop()
 
 
 def test_an_ehf_invoice_is_delivered_when_its_receipt_is_in_not_at_the_next_poll(
     tmp_path: Path, pki: DevPki, network: LoopbackNetwork, invoice: str
 ) -> None:
-    files = write_pki(pki, tmp_path / "pki")
-    env_b = process_env(files, "POP000002", tmp_path / "b", network)
-    key_b = tenant_with_key(env_b, "buyer", BUYER)
-    b = Server(env_b).start(ready=True)
-    env_a = {
-        **process_env(files, "POP000001", tmp_path / "a", network),
-        "EHFGATE_DISTRIBUTION_STATUS_POLL_SECONDS": "3600",  # a poll would come in an hour
-    }
-    key_a = tenant_with_key(env_a, "seller", SELLER)
-    a = Server(env_a).start(ready=True)
-    try:
-        network.publish(BUYER, b.url + "/as4", pki.ap("POP000002").certificate)
-        run = json.dumps({"methods": [{"method": "ehf"}]})
-        status, _ = api(a, "PUT", "/api/v1/distribution/run", key_a, run.encode(),
-                        **{"Content-Type": "application/json"})  # fmt: skip
-        assert status == 200
+    poll_in_an_hour = {"EHFGATE_DISTRIBUTION_STATUS_POLL_SECONDS": "3600"}  # a poll would come in an hour
+    with sender_and_receiver(
+        tmp_path, pki, network, seller=SELLER, buyer=BUYER, a_env=poll_in_an_hour
+    ) as peers:
+        a, key_a, b, key_b = peers.a, peers.key_a, peers.b, peers.key_b
+        set_run(a, key_a, "ehf")
         by_ehf = submit(a, key_a, invoice, {"kind": "business", "name": "Buyer AS"})
         wait_for(lambda: invoice_state(a, key_a, by_ehf)["status"] == "delivered", timeout=60)
         assert invoice_state(a, key_a, by_ehf)["method"] == "ehf"
         assert len(api(b, "GET", "/api/v1/inbox", key_b)[1]["items"]) == 1
-    finally:
-        a.stop()
-        b.stop()

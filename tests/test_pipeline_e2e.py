@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import pytest
 
 from accesspoint.pipeline.webhooks import verify_signature
-from tests.processes import Server, ap_env, dev_pki, ehfgate
+from tests.processes import Server, ap_env, dev_pki, tenant_with_key
 from tests.storage import create_postgres_database, drop_postgres_database
 
 DOCUMENTS = 50
@@ -40,14 +40,6 @@ def api(
             ) else raw
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
-
-
-def tenant_with_key(env: dict[str, str], name: str, participant: str) -> str:
-    assert ehfgate("tenant", "create", name, env=env).returncode == 0
-    assert ehfgate("participant", "add", "--tenant", name, participant, env=env).returncode == 0
-    created = ehfgate("apikey", "create", "--tenant", name, env=env)
-    assert created.returncode == 0, created.stderr
-    return created.stdout.strip()
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
@@ -31,6 +32,7 @@ from tests.discovery.smpserver import (
     sign,
     start_smp_server,
 )
+from tests.processes import Server, tenant_with_key
 
 ZONE = "sml.ehfgate.test"
 INVOICE = (
@@ -128,3 +130,43 @@ def loopback_network(pki: DevPki) -> Iterator[LoopbackNetwork]:
         yield network
     finally:
         network.stop()
+
+
+@dataclass(frozen=True)
+class Peers:
+    """A sender A and a receiver B, each an `ehfgate serve` process, with their tenants' API keys."""
+
+    a: Server
+    key_a: str
+    b: Server
+    key_b: str
+
+
+@contextmanager
+def sender_and_receiver(
+    directory: Path,
+    pki: DevPki,
+    network: LoopbackNetwork,
+    *,
+    seller: str,
+    buyer: str,
+    a_env: Mapping[str, str] | None = None,
+) -> Iterator[Peers]:
+    """B serves ``buyer`` and is published in the SML and SMP; A (with ``a_env`` on top) serves ``seller``.
+
+    A finds B only through discovery, as a sender on the Peppol network would. Both stop on leaving."""
+    files = write_pki(pki, directory / "pki")
+    env_b = process_env(files, "POP000002", directory / "b", network)
+    key_b = tenant_with_key(env_b, "buyer", buyer)
+    b = Server(env_b).start(ready=True)
+    try:
+        env_a = {**process_env(files, "POP000001", directory / "a", network), **(a_env or {})}
+        key_a = tenant_with_key(env_a, "seller", seller)
+        a = Server(env_a).start(ready=True)
+        try:
+            network.publish(buyer, b.url + "/as4", pki.ap("POP000002").certificate)
+            yield Peers(a, key_a, b, key_b)
+        finally:
+            a.stop()
+    finally:
+        b.stop()
